@@ -1,0 +1,230 @@
+"""The command line: the one place that prints, prompts, and turns errors into exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import Rb2AnsibleError, RunbookInvalid, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+DEBUG_LOG = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rb2ansible" / "debug.log"
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False, prog_name="rb2ansible")
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_FAILED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INVALID)
+    except RunbookInvalid as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        count = len(exc.diagnostics)
+        click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was run", err=True)
+        sys.exit(exc.exit_code)
+    except Rb2AnsibleError as exc:
+        click.echo(f"rb2ansible: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception:  # noqa: BLE001 - the one place an unforeseen error becomes exit 3
+        DEBUG_LOG.parent.mkdir(parents=True, exist_ok=True)
+        DEBUG_LOG.write_text(traceback.format_exc())
+        click.echo(f"rb2ansible: internal error; details in {DEBUG_LOG}", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rb2ansible")
+def cli() -> None:
+    """Compile AutomateJS-style runbooks into Ansible and run them.
+
+    A runbook is a YAML file (or a directory holding run.yml, var.yml, inventory.yml, files/,
+    templates/, modules/) whose tasks run in order, or together inside `parallel:` blocks.
+
+    \b
+    Start with:   rb2ansible init myproject && rb2ansible run myproject
+    Check:        rb2ansible validate run.yml     (every error, with file:line:col)
+    See overlap:  rb2ansible plan run.yml
+    Hand over:    rb2ansible export run.yml -o out/  (an ansible-runner / AWX project)
+    """
+
+
+def _runbook_argument(function):
+    return click.argument("runbook", type=click.Path(exists=True, path_type=Path))(function)
+
+
+def _ansible_options(function):
+    """Options that choose hosts and variables, shared by `run` and `export`."""
+    options = [
+        click.option("-i", "--inventory", "inventories", multiple=True, type=click.Path(exists=True, path_type=Path),
+                     help="Inventory file, directory or plugin config, as ansible-playbook -i takes. Repeatable. "
+                          "Default: the runbook's inventory.yml, else localhost."),
+        click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE",
+                     help="Variables with the highest precedence. Repeatable."),
+        click.option("--limit", metavar="PATTERN", help="Run on the hosts matching this pattern only."),
+        click.option("--tags", metavar="T", help="Run only tasks tagged T (comma-separated)."),
+        click.option("-f", "--forks", type=click.IntRange(1, 500), help="Hosts worked on at once (default: up to 50)."),
+        click.option("--vault-password-file", "vault_password_files", multiple=True,
+                     type=click.Path(exists=True, path_type=Path), help="File (or script) giving the vault password."),
+        click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE", help="A vault identity. Repeatable."),
+        click.option("-v", "--verbose", "verbosity", count=True, help="More detail (repeat for more)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity,
+              check=False, diff=False):
+    from .project import RunSettings
+    from .vars_cli import parse_extra_vars
+
+    values, files = parse_extra_vars(extra_vars)
+    return RunSettings(inventories=tuple(inventories), extravars=values, extravar_files=files, limit=limit,
+                       tags=tags, check=check, diff=diff, forks=forks, vault_password_files=tuple(vault_password_files),
+                       vault_ids=tuple(vault_ids), verbosity=verbosity)
+
+
+def _compile(runbook: Path):
+    from .build import load_runbook
+    from .emit import compile_runbook
+
+    return compile_runbook(load_runbook(runbook))
+
+
+@cli.command()
+@_runbook_argument
+def validate(runbook: Path) -> None:
+    """Check a runbook without running it; report every error at once.
+
+    Exit code 0 when valid, 2 when not, each error as path:line:col: error: message.
+    """
+    compiled = _compile(runbook)
+    leaves = len(compiled.leaves)
+    click.echo(f"{compiled.runbook.source}: ok ({leaves} task{'s' if leaves != 1 else ''})")
+
+
+@cli.command()
+@_runbook_argument
+def plan(runbook: Path) -> None:
+    """Show the schedule: what runs in order, what overlaps, and what must run in the foreground.
+
+    Inside a `parallel` block, children that Ansible can run as async jobs start in the
+    background; the others (template, file copy, echo, ...) run in the foreground meanwhile.
+    A serial list inside a parallel block advances one step per round.
+    """
+    from .build import load_runbook
+    from .plan import describe
+
+    for line in describe(load_runbook(runbook)):
+        click.echo(line)
+
+
+@cli.command()
+@_runbook_argument
+@_ansible_options
+@click.option("--check", is_flag=True, help="Dry run: report what would change, change nothing.")
+@click.option("--diff", is_flag=True, help="Show the differences in changed files.")
+@click.option("--ask-vault-pass", is_flag=True, help="Prompt for the vault password.")
+@click.option("--ask-become-pass", is_flag=True, help="Prompt for the sudo password.")
+@click.option("--ask-pass", is_flag=True, help="Prompt for the SSH password.")
+@click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every task's result per host to this JSON file.")
+@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the generated ansible-runner directory here.")
+def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity,
+        check, diff, ask_vault_pass, ask_become_pass, ask_pass, results_file, export_dir) -> None:
+    """Compile RUNBOOK and run it with ansible-runner, showing progress as the runbook's tree.
+
+    \b
+    Exit codes: 0 success; 1 a task failed or a host was unreachable;
+                2 invalid runbook or usage; 3 internal error.
+    """
+    from .execute import execute
+    from .progress import Progress
+
+    compiled = _compile(runbook)
+    settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids,
+                         verbosity, check, diff)
+    if ask_vault_pass or ask_become_pass or ask_pass:
+        raise UsageError("--ask-vault-pass, --ask-become-pass and --ask-pass are not supported yet; "
+                         "use --vault-password-file, or a become/ssh password in a vaulted inventory")
+    private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
+    interrupt = _interrupt_on_sigint()
+    progress = Progress()
+    try:
+        execution = execute(compiled, settings, private_dir, progress.update, interrupt)
+    finally:
+        if export_dir is None:
+            shutil.rmtree(private_dir, ignore_errors=True)
+    progress.close(execution.results)
+    if results_file:
+        results_file.write_text(json.dumps(execution.results.to_json(), indent=2) + "\n")
+    if execution.results.interrupted:
+        click.echo("interrupted: background jobs were stopped on every host", err=True)
+    sys.exit(EXIT_OK if execution.results.status == "successful" else EXIT_FAILED)
+
+
+@cli.command()
+@_runbook_argument
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the ansible-runner private data dir into.")
+@_ansible_options
+def export(runbook: Path, output: Path, inventories, extra_vars, limit, tags, forks, vault_password_files,
+           vault_ids, verbosity) -> None:
+    """Write the generated Ansible project for review, ansible-runner or AWX.
+
+    \b
+    Then either:  ansible-runner run OUTPUT -p site.yml
+    or:           cd OUTPUT/project && ansible-playbook site.yml
+    """
+    from .project import write_project
+
+    compiled = _compile(runbook)
+    settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity)
+    playbook = write_project(compiled, output, settings)
+    click.echo(f"wrote {playbook}")
+
+
+@cli.command()
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Start a new runbook project (AutomateJS layout) that runs as it is on localhost."""
+    from .scaffold import scaffold
+
+    for path in scaffold(directory):
+        click.echo(f"created {path}")
+    click.echo(f"next: rb2ansible plan {directory} && rb2ansible run {directory}")
+
+
+def _interrupt_on_sigint() -> threading.Event:
+    """First Ctrl-C: stop Ansible and the background jobs, then report. Second: give up at once."""
+    interrupt = threading.Event()
+
+    def handler(signum, frame):
+        if interrupt.is_set():
+            raise KeyboardInterrupt
+        interrupt.set()
+        click.echo("\nstopping: waiting for Ansible to stop and killing background jobs (Ctrl-C again to quit now)",
+                   err=True)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    logging.getLogger("ansible_runner").setLevel(logging.CRITICAL)
+    return interrupt

@@ -1,0 +1,291 @@
+"""Builds the Ansible play and role for a runbook, as data, plus the index that maps events back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import modules, variables
+from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VaultText
+from .schedule import Round, Slot, schedule_parallel
+
+COLLECTION = "rb2ansible.runbook"
+JOIN_MODULE = f"{COLLECTION}.async_join"
+# Background jobs get this async limit (seconds) unless the task sets `timeout`: long enough for
+# real work, short enough that a job whose controller vanished cannot outlive the day.
+DEFAULT_ASYNC_LIMIT = 86400
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What one emitted Ansible task stands for, so the results mapper can read its events."""
+
+    kind: str  # "leaf": runs the leaf; "launch": starts it as a job; "join": waits for jobs; "gate"
+    leaf_ids: tuple[str, ...]
+
+
+@dataclass
+class AnsibleTask:
+    """An emitted task (or block), with a comment pointing back to the runbook line."""
+
+    comment: str
+    fields: dict[str, Any]
+    block: list["AnsibleTask"] | None = None
+    noqa: dict[tuple[str, ...], str] = field(default_factory=dict)  # key path -> ansible-lint rules
+
+
+@dataclass
+class Compiled:
+    runbook: Runbook
+    role: str
+    play: dict[str, Any]
+    tasks: list[AnsibleTask]
+    defaults: dict[str, Any]  # runbook `vars`, lowest precedence
+    index: dict[str, TaskRef] = field(default_factory=dict)  # emitted task name -> meaning
+    guards: set[str] = field(default_factory=set)  # conditions that skip a child of a failed serial list
+
+    @property
+    def leaves(self) -> list[ModuleCall]:
+        return self.runbook.leaves()
+
+
+def role_name(runbook_name: str) -> str:
+    """Ansible role names are lowercase identifiers (ansible-lint role-name)."""
+    name = re.sub(r"[^a-z0-9_]+", "_", runbook_name.lower()).strip("_")
+    return name if name[:1].isalpha() else f"rb_{name}"
+
+
+def compile_runbook(runbook: Runbook) -> Compiled:
+    role = role_name(runbook.name)
+    emitter = _Emitter(runbook, role)
+    tasks = emitter.children(runbook.root, TaskOptions())  # play-level `become` covers `sudo: true`
+    play: dict[str, Any] = {
+        "name": _display(runbook.name),
+        "hosts": variables.to_jinja(runbook.hosts),
+        "gather_facts": runbook.facts,
+    }
+    if runbook.sudo:
+        play["become"] = True
+    if runbook.strategy != "linear":
+        play["strategy"] = runbook.strategy
+    if runbook.rolling is not None:
+        play["serial"] = runbook.rolling
+    play["roles"] = [{"role": role}]
+    return Compiled(runbook, role, play, tasks, jinja_values(runbook.vars), emitter.index, emitter.guards)
+
+
+class _Emitter:
+    def __init__(self, runbook: Runbook, role: str):
+        self.runbook = runbook
+        self.role = role
+        self.index: dict[str, TaskRef] = {}
+        self.join_of: dict[str, str] = {}  # background leaf id -> the variable its join registers
+        self.guards: set[str] = set()
+
+    def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
+        options = block.options.inherit(inherited)
+        if isinstance(block, ParallelBlock):
+            return self.parallel(block, inherited)
+        return [t for child in block.children for t in self.task(child, options)]
+
+    def task(self, task: Task, inherited: TaskOptions) -> list[AnsibleTask]:
+        if isinstance(task, ModuleCall):
+            return [self.leaf(task, task.options.inherit(inherited))]
+        body = self.children(task, inherited)
+        kind = "serial" if isinstance(task, SerialBlock) else "parallel"
+        return [AnsibleTask(self.comment(task, kind), {"name": self.name(f"{kind.capitalize()}: {task.name}", None)}, body)]
+
+    # -- leaves --------------------------------------------------------------------------------
+
+    def leaf(self, leaf: ModuleCall, options: TaskOptions, *, guards=(), background=False,
+             in_parallel=False) -> AnsibleTask:
+        fqcn, args, extra = _module_call(leaf)
+        kind = "launch" if background else "leaf"
+        fields: dict[str, Any] = {"name": self.name(_display(leaf.name), TaskRef(kind, (leaf.task_id,)))}
+        fields[fqcn] = args
+        fields.update(extra)
+        fields.update(_keywords(options))
+        conditions = [self.guard(guards)] if guards else []
+        conditions += [variables.to_condition(c) for c in options.when]
+        if conditions:
+            fields["when"] = conditions[0] if len(conditions) == 1 else conditions
+        if background:
+            fields["async"] = options.timeout or DEFAULT_ASYNC_LIMIT
+            fields["poll"] = 0
+        elif options.timeout:
+            fields["timeout"] = options.timeout
+        if options.until is not None:
+            fields["until"] = variables.to_condition(options.until)
+        if options.retries is not None:
+            fields["retries"] = options.retries
+        if options.delay is not None:
+            fields["delay"] = options.delay
+        if in_parallel or options.register:
+            fields["register"] = options.register or self.result_var(leaf)
+        if in_parallel:
+            # A failed child must not stop its siblings; the block's gate fails after the join.
+            fields["ignore_errors"] = True
+        return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=_user_choice_noqa(leaf, fields))
+
+    # -- parallel blocks -----------------------------------------------------------------------
+
+    def parallel(self, block: ParallelBlock, inherited: TaskOptions) -> list[AnsibleTask]:
+        rounds = schedule_parallel(block, inherited)
+        for round_ in rounds:
+            for slot in round_.background:
+                self.join_of[slot.leaf.task_id] = self.join_var(round_.background[0].leaf)
+        tasks: list[AnsibleTask] = []
+        for round_ in rounds:
+            tasks += [self.slot(s, background=True) for s in round_.background]
+            tasks += [self.slot(s, background=False) for s in round_.foreground]
+            if round_.background:
+                tasks.append(self.join(block, round_))
+        tasks.append(self.gate(block, [s.leaf for r in rounds for s in r.slots]))
+        return tasks
+
+    def slot(self, slot: Slot, background: bool) -> AnsibleTask:
+        return self.leaf(slot.leaf, slot.options, guards=slot.guards, background=background, in_parallel=True)
+
+    def join(self, block: ParallelBlock, round_: Round) -> AnsibleTask:
+        leaves = [s.leaf for s in round_.background]
+        ids = tuple(leaf.task_id for leaf in leaves)
+        name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}", TaskRef("join", ids))
+        jobs = {leaf.task_id: f"{{{{ {self.result_var(leaf)}.ansible_job_id | default('') }}}}" for leaf in leaves}
+        fields = {
+            "name": name,
+            JOIN_MODULE: {"jobs": jobs},
+            "register": self.join_var(round_.background[0].leaf),
+            # Joins must run whatever --tags selects: a launched job is always waited for.
+            "tags": ["always"],
+        }
+        comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
+        return AnsibleTask(comment, fields)
+
+    def gate(self, block: ParallelBlock, leaves: list[ModuleCall]) -> AnsibleTask:
+        ids = tuple(leaf.task_id for leaf in leaves)
+        fields = {
+            "name": self.name(f"Check {block.name}", TaskRef("gate", ids)),
+            "ansible.builtin.fail": {"msg": f"a task of the parallel block '{block.name}' failed"},
+            "when": " or ".join(f"({self.failed(leaf)})" for leaf in leaves),
+            "tags": ["always"],
+        }
+        return AnsibleTask(f"{self.comment(block, 'parallel')}: fails once every child has ended", fields)
+
+    # -- names and expressions -----------------------------------------------------------------
+
+    def result_var(self, leaf: ModuleCall) -> str:
+        return leaf.options.register or f"{self.role}_rb2a_{leaf.task_id}"
+
+    def join_var(self, first_leaf: ModuleCall) -> str:
+        return f"{self.role}_rb2a_join_{first_leaf.task_id}"
+
+    def failed(self, leaf: ModuleCall) -> str:
+        """A Jinja test that is true when a leaf inside a parallel block failed."""
+        own = f"({self.result_var(leaf)} | default({{}})) is failed"
+        join = self.join_of.get(leaf.task_id)
+        if join is None:
+            return own
+        return f"{own} or ({join}.jobs.{leaf.task_id}.failed | default(false))"
+
+    def guard(self, earlier: tuple[ModuleCall, ...]) -> str:
+        condition = "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
+        self.guards.add(condition)
+        return condition
+
+    def name(self, wanted: str, ref: TaskRef | None) -> str:
+        name = wanted
+        while name in self.index:
+            name = f"{wanted} ({len(self.index)})"
+        if ref is not None:
+            self.index[name] = ref
+        return name
+
+    def comment(self, task: Task, kind: str) -> str:
+        where = f"{self.runbook.source.name}:{task.location.line}"
+        return f"{where} {kind} '{' > '.join(task.path)}'"
+
+
+# Rules that judge what the runbook author chose rather than what rb2ansible generated.
+SHELL_RULES = "command-instead-of-shell command-instead-of-module risky-shell-pipe"
+VARIABLE_RULES = "var-naming"
+
+
+def _user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    noqa: dict[tuple[str, ...], str] = {}
+    if leaf.module == "shell":
+        noqa[("name",)] = SHELL_RULES
+    for name in fields.get("vars", {}):
+        noqa[("vars", name)] = VARIABLE_RULES
+    return noqa
+
+
+def variable_noqa(values: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    """Runbook variables keep their names (inventories and -e override them by name), so no role prefix."""
+    return {(name,): VARIABLE_RULES for name in values}
+
+
+def _display(name: str) -> str:
+    """Ansible task names start with a capital (ansible-lint name[casing]); results keep the original."""
+    return name[:1].upper() + name[1:]
+
+
+def _module_call(leaf: ModuleCall) -> tuple[str, Any, dict[str, Any]]:
+    """The FQCN, arguments and extra task keywords a leaf compiles to."""
+    info = modules.resolve(leaf.module)
+    args = leaf.args
+    extra: dict[str, Any] = {}
+    if leaf.module == "echo":
+        return info.fqcn, {"msg": jinja_values(args)}, extra
+    if leaf.module == "shell":
+        args = dict(args)
+        if "env" in args:
+            extra["environment"] = jinja_values(args.pop("env"))
+        if not ({"creates", "removes"} & args.keys()):
+            # Ansible's own default for shell, written out: a command always counts as a change.
+            extra["changed_when"] = True
+        return info.fqcn, jinja_values(args), extra
+    if leaf.module in ("file", "template"):
+        args = dict(args)
+        if "variables" in args:
+            extra["vars"] = jinja_values(args.pop("variables"))
+        renamed = {"src": args.pop("source"), "dest": args.pop("destination")}
+        renamed["mode"] = _file_mode(args.pop("mode", "preserve"))
+        for key in ("owner", "group"):
+            if key in args:
+                renamed[key] = str(args.pop(key))
+        renamed.update(args)
+        return info.fqcn, jinja_values(renamed), extra
+    if isinstance(args, str) and info.fqcn in ("ansible.builtin.command", "ansible.builtin.shell"):
+        args = {"cmd": args}
+    return info.fqcn, jinja_values(args if args is not None else {}), extra
+
+
+def _file_mode(mode: Any) -> str:
+    # YAML reads an unquoted 0400 as the integer 256: give Ansible the octal string the user meant.
+    return f"0{mode:o}" if isinstance(mode, int) else str(mode)
+
+
+def _keywords(options: TaskOptions) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if options.sudo is not None or options.sudo_user:
+        fields["become"] = bool(options.sudo or options.sudo_user)
+    if options.sudo_user:
+        fields["become_user"] = options.sudo_user
+    if options.vars:
+        fields["vars"] = jinja_values(options.vars)
+    if options.tags:
+        fields["tags"] = list(options.tags)
+    if options.ignore_errors:
+        fields["ignore_errors"] = True
+    return fields
+
+
+def jinja_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return variables.to_jinja(value)
+    if isinstance(value, dict):
+        return {k: jinja_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jinja_values(v) for v in value]
+    return value  # numbers, booleans, None, VaultText

@@ -1,0 +1,130 @@
+"""Runs a compiled runbook with ansible-runner and stops every background job it leaves behind."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sysconfig
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from . import yamlout
+from .emit import JOIN_MODULE, Compiled
+from .errors import AnsibleRefused, ExecutionError
+from .project import RunSettings, write_project
+from .results import RunResults
+
+CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
+Listener = Callable[[RunResults, "str | None"], None]
+
+
+@dataclass
+class Execution:
+    """One run: where it happened, and what ansible-runner said about it."""
+
+    results: RunResults
+    private_dir: Path
+    runner_status: str
+    runner_rc: int | None
+
+
+def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
+            on_change: Listener, interrupt: threading.Event) -> Execution:
+    import ansible_runner
+
+    write_project(compiled, private_dir, settings)
+    results = RunResults(compiled)
+
+    def on_event(event: dict) -> bool:
+        changed = results.feed(event)
+        on_change(results, changed)
+        return True
+
+    runner = ansible_runner.run(
+        private_data_dir=str(private_dir),
+        playbook="site.yml",
+        ident="run",
+        event_handler=on_event,
+        cancel_callback=interrupt.is_set,
+        quiet=True,
+        **_runner_options(settings),
+    )
+    if runner is None or runner.status == "error":
+        raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
+    if results.started is None and not interrupt.is_set():
+        # Ansible stopped before its first play: bad inventory, vault password, option...
+        raise AnsibleRefused(_ansible_errors(runner))
+    leftovers = results.running_jobs()
+    if leftovers:
+        # Interrupted or killed mid-block: background jobs may still run on the hosts.
+        stop_jobs(private_dir, settings, leftovers)
+    interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
+    results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
+    on_change(results, None)
+    return Execution(results, private_dir, runner.status, runner.rc)
+
+
+def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str, str]]) -> None:
+    """Kill the given async jobs on their hosts, in one task per host."""
+    import ansible_runner
+
+    play = [{
+        "name": "Stop the background jobs of an interrupted run",
+        "hosts": ",".join(sorted(jobs)),
+        "gather_facts": False,
+        "tasks": [{
+            "name": "Kill jobs",
+            JOIN_MODULE: {"mode": "kill", "jobs": "{{ rb2a_jobs[inventory_hostname] | default({}) }}"},
+        }],
+    }]
+    (private_dir / "project" / CLEANUP_PLAYBOOK).write_text(yamlout.document(play))
+    options = _runner_options(replace(settings, check=False, diff=False, limit=None, tags=None))
+    options["extravars"] = {"rb2a_jobs": jobs}
+    ansible_runner.run(private_data_dir=str(private_dir), playbook=CLEANUP_PLAYBOOK, ident="cleanup",
+                       quiet=True, **options)
+
+
+def _runner_options(settings: RunSettings) -> dict:
+    # -e values reach Ansible through env/extravars, written with the project.
+    options: dict = {"settings": {"suppress_ansible_output": True}, "envvars": {"PATH": _path_with_ansible()}}
+    if settings.inventories:
+        options["inventory"] = [str(p.resolve()) for p in settings.inventories]
+    if settings.limit:
+        options["limit"] = settings.limit
+    if settings.tags:
+        options["tags"] = settings.tags
+    if settings.forks:
+        options["forks"] = settings.forks
+    if settings.verbosity:
+        options["verbosity"] = settings.verbosity
+    cmdline = settings.cmdline()
+    if cmdline:
+        options["cmdline"] = shlex.join(cmdline)
+    return options
+
+
+def _path_with_ansible() -> str:
+    """PATH with the ansible-playbook installed beside rb2ansible first, even if its bin/ is not on PATH."""
+    scripts = sysconfig.get_path("scripts")
+    if not (Path(scripts) / "ansible-playbook").exists() and shutil.which("ansible-playbook") is None:
+        raise ExecutionError("ansible-playbook not found: install rb2ansible with pip, which brings ansible-core")
+    return os.pathsep.join([scripts, os.environ.get("PATH", "")])
+
+
+def _ansible_errors(runner) -> str:
+    lines = _tail(runner).splitlines()
+    errors = [line for line in lines if "ERROR" in line or "error" in line.lower()]
+    return "Ansible stopped before running any task:\n  " + "\n  ".join((errors or lines)[-8:])
+
+
+def _tail(runner) -> str:
+    if runner is None:
+        return "no runner"
+    try:
+        return runner.stdout.read()[-2000:]
+    except Exception:  # noqa: BLE001 - only for the message
+        return runner.status

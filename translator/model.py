@@ -1,0 +1,127 @@
+"""The typed, frozen runbook model every stage after the loader works on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from .errors import Location
+
+
+@dataclass(frozen=True)
+class VaultText:
+    """An inline `!vault` value: kept encrypted all the way into the generated files."""
+
+    ciphertext: str
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """The keywords a task may carry besides its module; composites pass theirs down to leaves."""
+
+    when: tuple[Any, ...] = ()
+    sudo: bool | None = None
+    sudo_user: str | None = None
+    ignore_errors: bool | None = None
+    timeout: int | None = None
+    retries: int | None = None
+    delay: int | None = None
+    until: Any = None
+    tags: tuple[str, ...] = ()
+    vars: dict[str, Any] = field(default_factory=dict)
+    register: str | None = None
+
+    def inherit(self, outer: "TaskOptions") -> "TaskOptions":
+        """These options seen from inside a block carrying `outer`: inner values win."""
+        return TaskOptions(
+            when=outer.when + self.when,
+            sudo=self.sudo if self.sudo is not None else outer.sudo,
+            sudo_user=self.sudo_user or outer.sudo_user,
+            ignore_errors=self.ignore_errors if self.ignore_errors is not None else outer.ignore_errors,
+            timeout=self.timeout,
+            retries=self.retries,
+            delay=self.delay,
+            until=self.until,
+            tags=tuple(dict.fromkeys(outer.tags + self.tags)),
+            vars={**outer.vars, **self.vars},
+            register=self.register,
+        )
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """A leaf task: one module with its arguments."""
+
+    name: str
+    path: tuple[str, ...]  # names of the enclosing blocks, then this task's own name
+    module: str  # the key the runbook used: echo, shell, file, template, or a module name
+    args: Any
+    options: TaskOptions
+    location: Location
+    index: int = 0  # position among the runbook's leaves, in runbook order
+
+    @property
+    def task_id(self) -> str:
+        return f"t{self.index}"
+
+
+@dataclass(frozen=True)
+class SerialBlock:
+    name: str
+    path: tuple[str, ...]
+    children: tuple["Task", ...]
+    options: TaskOptions
+    location: Location
+
+
+@dataclass(frozen=True)
+class ParallelBlock:
+    name: str
+    path: tuple[str, ...]
+    children: tuple["Task", ...]
+    options: TaskOptions
+    location: Location
+
+
+Task = Union[ModuleCall, SerialBlock, ParallelBlock]
+
+
+@dataclass(frozen=True)
+class VarsFile:
+    """var.yml or a `vars_files` entry: its values, or None when the whole file is Vault-encrypted."""
+
+    path: Path
+    values: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Runbook:
+    name: str
+    description: str
+    source: Path  # the run.yml file
+    hosts: str  # an Ansible host pattern, possibly with ${...}
+    sudo: bool
+    vars: dict[str, Any]
+    vars_files: tuple[VarsFile, ...]  # var.yml beside the runbook first, then `vars_files`, in order
+    flow: str
+    facts: bool
+    strategy: str
+    rolling: int | str | None
+    root: SerialBlock | ParallelBlock  # the top-level tasks, run per `flow`
+    inventory_file: Path | None  # AutomateJS inventory.yml beside the runbook
+
+    @property
+    def directory(self) -> Path:
+        return self.source.parent
+
+    def leaves(self) -> list[ModuleCall]:
+        return list(iter_leaves(self.root))
+
+
+def iter_leaves(task: Task):
+    if isinstance(task, ModuleCall):
+        yield task
+    else:
+        for child in task.children:
+            yield from iter_leaves(child)

@@ -1,0 +1,111 @@
+"""Shows a run as the runbook's own tree, live, and ends with a summary."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .model import ModuleCall, Task
+from .results import HostResult, RunResults
+
+STYLES = {
+    "pending": ("·", "dim"), "running": ("…", "cyan"), "ok": ("✓", "green"),
+    "changed": ("✓", "yellow"), "failed": ("✗", "bold red"), "skipped": ("-", "dim"),
+    "unreachable": ("✗", "magenta"), "not_run": ("·", "dim"),
+}
+
+
+class Progress:
+    """Live tree on a terminal; one line per finished task and host when output is a pipe or file."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(file=sys.stdout)
+        self.live: Live | None = None
+        self.reported: set[tuple[str, str]] = set()
+
+    def update(self, results: RunResults, changed: str | None) -> None:
+        if self.console.is_terminal:
+            if self.live is None:
+                self.live = Live(render_tree(results), console=self.console, refresh_per_second=8,
+                                 transient=False)
+                self.live.start()
+            self.live.update(render_tree(results))
+        elif changed is not None:
+            self._print_finished(results, changed)
+
+    def close(self, results: RunResults) -> None:
+        if self.live is not None:
+            self.live.update(render_tree(results))
+            self.live.stop()
+        else:
+            for task_id in results.tasks:
+                self._print_finished(results, task_id)
+        self.console.print(render_summary(results))
+
+    def _print_finished(self, results: RunResults, task_id: str) -> None:
+        leaf = results.leaves[task_id]
+        for host, result in results.tasks[task_id].items():
+            if result.status in STYLES and result.status not in ("pending", "running") \
+                    and (task_id, host) not in self.reported:
+                self.reported.add((task_id, host))
+                line = Text.assemble(_badge(result), " ", " › ".join(leaf.path), (f"  [{host}]", "dim"),
+                                     (_duration(result), "dim"), _message(result))
+                self.console.print(line, soft_wrap=True)
+
+
+def render_tree(results: RunResults) -> Tree:
+    runbook = results.compiled.runbook
+    tree = Tree(Text(runbook.name, style="bold"))
+    for child in runbook.root.children:
+        _add(tree, child, results)
+    return tree
+
+
+def _add(parent: Tree, task: Task, results: RunResults) -> None:
+    if isinstance(task, ModuleCall):
+        per_host = results.tasks.get(task.task_id, {})
+        label = Text(task.name)
+        for host in results.hosts or list(per_host):
+            result = per_host.get(host, HostResult())
+            label.append("  ")
+            label.append_text(_badge(result))
+            label.append(f" {host}", style="dim")
+            label.append(_duration(result), style="dim")
+        parent.add(label)
+        return
+    kind = "parallel" if type(task).__name__ == "ParallelBlock" else "serial"
+    branch = parent.add(Text.assemble(task.name, (f"  ({kind})", "dim")))
+    for child in task.children:
+        _add(branch, child, results)
+
+
+def render_summary(results: RunResults) -> Table:
+    table = Table(title=f"{results.compiled.runbook.name}: {results.status}"
+                  + (" (interrupted)" if results.interrupted else ""), title_justify="left")
+    table.add_column("host")
+    for column in ("ok", "changed", "failed", "skipped", "unreachable"):
+        table.add_column(column, justify="right")
+    for host, counts in results.host_counts().items():
+        table.add_row(host, *(str(counts[c]) for c in ("ok", "changed", "failed", "skipped", "unreachable")))
+    return table
+
+
+def _badge(result: HostResult) -> Text:
+    symbol, style = STYLES.get(result.status, ("?", ""))
+    return Text(f"{symbol} {result.status}", style=style)
+
+
+def _duration(result: HostResult) -> str:
+    return f" {result.duration:.1f}s" if result.duration is not None else ""
+
+
+def _message(result: HostResult) -> Text:
+    if result.status not in ("failed", "unreachable"):
+        return Text("")
+    detail = (result.msg or result.stderr or "").strip().splitlines()
+    return Text(f"  {detail[0][:200]}" if detail else "", style="red")

@@ -1,0 +1,240 @@
+"""Maps ansible-runner events back onto the runbook's own tasks, per host (SPEC §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .emit import Compiled, TaskRef
+from .model import ModuleCall
+
+FINAL = ("ok", "changed", "failed", "skipped", "unreachable", "not_run")
+COUNTED = ("ok", "changed", "failed", "skipped", "unreachable")
+
+
+@dataclass
+class HostResult:
+    status: str = "pending"  # pending -> running -> one of FINAL
+    rc: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    msg: str = ""
+    start: float | None = None
+    end: float | None = None
+    launched_job: str | None = None  # async job id while a background child runs
+    values: dict[str, Any] = field(default_factory=dict)  # other values the module returned
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return round(max(0.0, self.end - self.start), 3)
+
+
+@dataclass
+class RunResults:
+    """The state of a run as events arrive; the progress view reads it, the results file dumps it."""
+
+    compiled: Compiled
+    hosts: list[str] = field(default_factory=list)
+    tasks: dict[str, dict[str, HostResult]] = field(default_factory=dict)  # leaf id -> host -> result
+    started: float | None = None
+    finished: float | None = None
+    status: str = "running"
+    interrupted: bool = False
+
+    def __post_init__(self) -> None:
+        self.leaves: dict[str, ModuleCall] = {leaf.task_id: leaf for leaf in self.compiled.leaves}
+        self.tasks = {task_id: {} for task_id in self.leaves}
+
+    # -- feeding -------------------------------------------------------------------------------
+
+    def feed(self, event: dict[str, Any]) -> str | None:
+        """Take one ansible-runner event; returns the leaf id it changed, if any."""
+        kind = event.get("event", "")
+        data = event.get("event_data", {})
+        if kind == "playbook_on_start" and self.started is None:
+            self.started = _timestamp(event.get("created"))
+        if kind == "playbook_on_stats":
+            for host in _stats_hosts(data):
+                self.add_host(host)
+            return None
+        host = data.get("host")
+        ref = self.compiled.index.get(data.get("task", ""))
+        if not kind.startswith("runner_on_") or host is None or ref is None:
+            return None
+        self.add_host(host)
+        handler = {"leaf": self.on_leaf, "launch": self.on_launch, "join": self.on_join}.get(ref.kind)
+        return handler(kind, host, data, ref) if handler else None
+
+    def add_host(self, host: str) -> None:
+        if host not in self.hosts:
+            self.hosts.append(host)
+
+    def on_leaf(self, kind: str, host: str, data: dict, ref: TaskRef) -> str:
+        task_id = ref.leaf_ids[0]
+        result = self.tasks[task_id].setdefault(host, HostResult())
+        if kind == "runner_on_start":
+            result.status, result.start = "running", _timestamp(data.get("start"))
+            return task_id
+        result.start = result.start or _timestamp(data.get("start"))
+        result.end = _timestamp(data.get("end"))
+        self.apply(result, kind, data.get("res", {}), task_id)
+        return task_id
+
+    def on_launch(self, kind: str, host: str, data: dict, ref: TaskRef) -> str:
+        task_id = ref.leaf_ids[0]
+        result = self.tasks[task_id].setdefault(host, HostResult())
+        res = data.get("res", {})
+        if kind == "runner_on_start":
+            result.status = "running"
+        elif kind == "runner_on_ok" and res.get("ansible_job_id"):
+            # The job runs from here on; its own end comes with the join.
+            result.launched_job = res["ansible_job_id"]
+            result.start = _timestamp(data.get("end"))
+        else:
+            result.start = _timestamp(data.get("start"))
+            result.end = _timestamp(data.get("end"))
+            self.apply(result, kind, res, task_id)
+        return task_id
+
+    def on_join(self, kind: str, host: str, data: dict, ref: TaskRef) -> str | None:
+        if kind == "runner_on_start":
+            return None
+        jobs = data.get("res", {}).get("jobs", {})
+        for task_id in ref.leaf_ids:
+            result = self.tasks[task_id].setdefault(host, HostResult())
+            job = jobs.get(task_id)
+            if result.launched_job is None or job is None or job.get("skipped"):
+                if kind == "runner_on_failed" and result.launched_job:
+                    result.status, result.msg = "failed", _text(data.get("res", {}).get("msg"))
+                continue
+            result.start = job.get("start") or result.start
+            result.end = job.get("end") or _timestamp(data.get("end"))
+            self.apply(result, "runner_on_failed" if job.get("failed") else "runner_on_ok", job, task_id)
+            result.launched_job = None
+        return ref.leaf_ids[-1] if ref.leaf_ids else None
+
+    def apply(self, result: HostResult, kind: str, res: dict, task_id: str) -> None:
+        if kind == "runner_on_skipped":
+            # A guard skips a child whose serial predecessors failed: "not run", not "skipped".
+            guarded = res.get("false_condition") in self.compiled.guards
+            result.status = "not_run" if guarded else "skipped"
+            return
+        _apply(result, kind, res, self.leaves[task_id])
+
+    def running_jobs(self) -> dict[str, dict[str, str]]:
+        """Background jobs launched and not yet joined, per host: what must be killed on abort."""
+        jobs: dict[str, dict[str, str]] = {}
+        for task_id, per_host in self.tasks.items():
+            for host, result in per_host.items():
+                if result.launched_job:
+                    jobs.setdefault(host, {})[task_id] = result.launched_job
+        return jobs
+
+    # -- the end -------------------------------------------------------------------------------
+
+    def finish(self, succeeded: bool, finished: float, interrupted: bool = False) -> None:
+        self.finished = finished
+        self.interrupted = interrupted
+        for per_host in self.tasks.values():
+            for host in self.hosts:
+                result = per_host.setdefault(host, HostResult())
+                if result.status in ("pending", "running"):
+                    if result.status == "running" and interrupted:
+                        result.status, result.msg = "failed", "interrupted"
+                        result.end = finished
+                    else:
+                        result.status = "not_run"
+        self.status = "successful" if succeeded and not interrupted else "failed"
+
+    def host_counts(self) -> dict[str, dict[str, int]]:
+        counts = {host: dict.fromkeys(COUNTED, 0) for host in self.hosts}
+        for per_host in self.tasks.values():
+            for host, result in per_host.items():
+                if result.status in COUNTED:
+                    counts.setdefault(host, dict.fromkeys(COUNTED, 0))[result.status] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        started = self.started or self.finished
+        return {
+            "runbook": self.compiled.runbook.name,
+            "status": self.status,
+            "started": _iso(started),
+            "finished": _iso(self.finished),
+            "duration": round((self.finished or 0) - (started or 0), 3),
+            "hosts": self.host_counts(),
+            "tasks": [self._task_json(leaf) for leaf in self.compiled.leaves],
+        }
+
+    def _task_json(self, leaf: ModuleCall) -> dict[str, Any]:
+        results = {}
+        for host in self.hosts:
+            result = self.tasks[leaf.task_id].get(host, HostResult(status="not_run"))
+            results[host] = {
+                "status": result.status, "rc": result.rc, "stdout": result.stdout,
+                "stderr": result.stderr, "msg": result.msg,
+                "start": _iso(result.start), "end": _iso(result.end), "duration": result.duration,
+                **({"values": result.values} if result.values else {}),
+            }
+        return {"path": list(leaf.path), "name": leaf.name, "module": leaf.module, "results": results}
+
+
+# Keys of a module result that have their own field, or that only Ansible needs.
+_PLUMBING = {"changed", "failed", "skipped", "rc", "stdout", "stderr", "msg", "stdout_lines",
+             "stderr_lines", "start", "end", "delta", "invocation", "_ansible_no_log", "ansible_job_id",
+             "finished", "started", "results_file", "false_condition", "skip_reason", "cmd",
+             "_ansible_verbose_always", "_ansible_verbose_override", "ansible_loop_var", "warnings",
+             "deprecations", "exception", "failed_when_result", "changed_when_result", "skipped_reason",
+             "diff", "unreachable"}
+
+
+def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
+    if kind == "runner_on_unreachable":
+        result.status = "unreachable"
+    elif kind == "runner_on_failed" or res.get("failed"):
+        result.status = "failed"
+    elif res.get("changed") and leaf.module != "echo":
+        result.status = "changed"
+    else:
+        result.status = "ok"
+    result.rc = res.get("rc")
+    result.stdout = _text(res.get("stdout"))
+    result.stderr = _text(res.get("stderr"))
+    result.msg = _text(res.get("msg"))
+    result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _stats_hosts(data: dict) -> list[str]:
+    hosts: list[str] = []
+    for key in ("processed", "ok", "changed", "dark", "failures", "skipped", "ignored", "rescued"):
+        for host in data.get(key) or {}:
+            if host not in hosts:
+                hosts.append(host)
+    return hosts
+
+
+def _timestamp(value: Any) -> float | None:
+    """ansible-runner writes ISO times (naive means UTC); the join module gives epoch floats."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _iso(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="milliseconds")

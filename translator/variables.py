@@ -1,0 +1,96 @@
+"""The runbook's `${expr}` syntax: checked at validation, turned into Jinja at emission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+
+_jinja = jinja2.Environment()
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of literal text, or one `${...}` expression (its text without the delimiters)."""
+
+    text: str
+    is_expression: bool
+
+
+class ExpressionError(ValueError):
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.offset = offset
+
+
+def split(value: str) -> list[Piece]:
+    """Cut a string into literal text and `${...}` expressions; `$${` is a literal `${`."""
+    pieces: list[Piece] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(value):
+        if value.startswith("$${", i):
+            literal.append("${")
+            i += 3
+        elif value.startswith("${", i):
+            end = _closing_brace(value, i + 2)
+            if end < 0:
+                raise ExpressionError("unterminated '${': add the closing '}' (or write '$${' for a literal '${')", i)
+            expression = value[i + 2 : end].strip()
+            if not expression:
+                raise ExpressionError("empty '${}'", i)
+            try:
+                _jinja.compile_expression(expression)
+            except jinja2.TemplateSyntaxError as exc:
+                raise ExpressionError(f"bad expression in '${{{expression}}}': {exc.message}", i) from None
+            if literal:
+                pieces.append(Piece("".join(literal), False))
+                literal = []
+            pieces.append(Piece(expression, True))
+            i = end + 1
+        else:
+            literal.append(value[i])
+            i += 1
+    if literal:
+        pieces.append(Piece("".join(literal), False))
+    return pieces
+
+
+def to_jinja(value: str) -> str:
+    """A runbook string as an Ansible value: `${x}` becomes `{{ x }}`, templated at run time per host."""
+    return "".join("{{ " + p.text + " }}" if p.is_expression else p.text for p in split(value))
+
+
+def to_condition(value) -> str | bool:
+    """A `when`/`until` value as the bare expression Ansible wants (no `{{ }}` in conditionals)."""
+    if not isinstance(value, str):
+        return value
+    pieces = split(value)
+    if len(pieces) == 1 and pieces[0].is_expression:
+        return pieces[0].text
+    return "".join(f"({p.text})" if p.is_expression else p.text for p in pieces)
+
+
+def references(value: str) -> list[str]:
+    """The expressions a string uses, for checks and for `plan`."""
+    return [p.text for p in split(value) if p.is_expression]
+
+
+def _closing_brace(value: str, start: int) -> int:
+    """Index of the `}` closing an expression, skipping braces nested or inside quotes."""
+    depth = 0
+    quote = ""
+    for i in range(start, len(value)):
+        char = value[i]
+        if quote:
+            if char == quote and value[i - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+    return -1

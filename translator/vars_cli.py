@@ -1,0 +1,37 @@
+"""Parses `-e` values the way ansible-playbook does: K=V pairs, JSON/YAML, or @FILE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UsageError
+
+
+def parse_extra_vars(values: tuple[str, ...]) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    from ansible.parsing.splitter import parse_kv
+
+    merged: dict[str, Any] = {}
+    files: list[Path] = []
+    for value in values:
+        if value.startswith("@"):
+            path = Path(value[1:])
+            if not path.is_file():
+                raise UsageError(f"-e {value}: no such file")
+            files.append(path.resolve())
+        elif value.lstrip().startswith(("{", "[")):
+            try:
+                loaded = yaml.safe_load(value)
+            except yaml.YAMLError as exc:
+                raise UsageError(f"-e {value!r}: not valid JSON/YAML: {exc}") from None
+            if not isinstance(loaded, dict):
+                raise UsageError(f"-e {value!r}: must be a mapping")
+            merged.update(loaded)
+        else:
+            pairs = parse_kv(value)
+            if not pairs or "_raw_params" in pairs:
+                raise UsageError(f"-e {value!r}: expected K=V, a JSON mapping or @FILE")
+            merged.update(pairs)
+    return merged, tuple(files)
