@@ -65,7 +65,7 @@ class _Builder:
         tasks_node = fields.get("tasks")
         if tasks_node is None:
             self.error(node, "missing 'tasks': a runbook needs a list of tasks")
-        flow = self.choice(fields.get("flow"), ("serial", "parallel"), "serial")
+        flow = self.choice(fields.get("flow"), ("serial", "parallel"), "serial", "flow")
         options = TaskOptions()
         children = self.task_list(tasks_node, (), "tasks") if tasks_node is not None else ()
         root_class = ParallelBlock if flow == "parallel" else SerialBlock
@@ -81,7 +81,7 @@ class _Builder:
             vars_files=self.vars_files(directory / "var.yml", fields.get("vars_files")),
             flow=flow,
             facts=self.boolean(fields.get("facts"), "facts") or False,
-            strategy=self.choice(fields.get("strategy"), ("linear", "free"), "linear"),
+            strategy=self.choice(fields.get("strategy"), ("linear", "free"), "linear", "strategy"),
             rolling=self.rolling(fields.get("rolling")),
             root=root,
             inventory_file=self.existing(directory / "inventory.yml"),
@@ -146,7 +146,9 @@ class _Builder:
             self.error(node, "a task is a mapping with a 'name' and one module, like {name: hello, echo: hi}")
             return None
         keys = self.key_nodes(node)
-        name = self.string(keys.get("name", (None, None))[1], "name", required_in=node)
+        if "name" not in keys:
+            self.error(node, "this task has no 'name': every task needs one, unique in the runbook")
+        name = self.string(keys.get("name", (None, None))[1], "name")
         location = self.at(node)
         resolved, unknown = {}, []
         for key in keys:
@@ -198,10 +200,19 @@ class _Builder:
                 self.error(node, f"'{key}' needs '{missing}'")
             for unknown in sorted(value.keys() - required - optional):
                 self.error(node, f"'{key}' has no argument '{unknown}'{_hint(unknown, required | optional)}")
+            self.check_source(key, value.get("source"), node)
             return value
         if value is not None and not isinstance(value, (dict, str)):
             self.error(node, f"the arguments of '{key}' must be a mapping (or a free-form string)")
         return value
+
+    def check_source(self, key: str, source: Any, node: yaml.Node) -> None:
+        """file and template read from the runbook's files/ and templates/: catch a typo now."""
+        folder = {"file": "files", "template": "templates"}.get(key)
+        if folder is None or not isinstance(source, str) or "${" in source or "{{" in source:
+            return
+        if not (self.source.parent / folder / source).is_file():
+            self.error(node, f"'{key}' source not found: {folder}/{source} (beside {self.source.name})")
 
     def options(self, keys: dict[str, tuple[yaml.Node, yaml.Node]], leaf: bool) -> TaskOptions:
         values: dict[str, Any] = {}
@@ -338,12 +349,12 @@ class _Builder:
             return None
         return value
 
-    def choice(self, node: yaml.Node | None, allowed: tuple[str, ...], default: str) -> str:
+    def choice(self, node: yaml.Node | None, allowed: tuple[str, ...], default: str, what: str) -> str:
         if node is None:
             return default
         value = self.plain(node)
         if value not in allowed:
-            self.error(node, f"must be one of: {', '.join(allowed)}")
+            self.error(node, f"'{what}' must be one of: {', '.join(allowed)}")
             return default
         return value
 

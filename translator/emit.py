@@ -151,7 +151,7 @@ class _Emitter:
         leaves = [s.leaf for s in round_.background]
         ids = tuple(leaf.task_id for leaf in leaves)
         name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}", TaskRef("join", ids))
-        jobs = {leaf.task_id: f"{{{{ {self.result_var(leaf)}.ansible_job_id | default('') }}}}" for leaf in leaves}
+        jobs = {leaf.task_id: f'{{{{ {self.result_var(leaf)}.ansible_job_id | default("") }}}}' for leaf in leaves}
         fields = {
             "name": name,
             JOIN_MODULE: {"jobs": jobs},

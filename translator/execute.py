@@ -19,7 +19,7 @@ from .project import RunSettings, write_project
 from .results import RunResults
 
 CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
-Listener = Callable[[RunResults, "str | None"], None]
+Listener = Callable[[RunResults, "list[str]"], None]
 
 
 @dataclass
@@ -64,7 +64,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         stop_jobs(private_dir, settings, leftovers)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
-    on_change(results, None)
+    on_change(results, [])
     return Execution(results, private_dir, runner.status, runner.rc)
 
 

@@ -28,15 +28,16 @@ class Progress:
         self.live: Live | None = None
         self.reported: set[tuple[str, str]] = set()
 
-    def update(self, results: RunResults, changed: str | None) -> None:
+    def update(self, results: RunResults, changed: list[str]) -> None:
         if self.console.is_terminal:
             if self.live is None:
                 self.live = Live(render_tree(results), console=self.console, refresh_per_second=8,
                                  transient=False)
                 self.live.start()
             self.live.update(render_tree(results))
-        elif changed is not None:
-            self._print_finished(results, changed)
+        else:
+            for task_id in changed:
+                self._print_finished(results, task_id)
 
     def close(self, results: RunResults) -> None:
         if self.live is not None:

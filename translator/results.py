@@ -50,8 +50,8 @@ class RunResults:
 
     # -- feeding -------------------------------------------------------------------------------
 
-    def feed(self, event: dict[str, Any]) -> str | None:
-        """Take one ansible-runner event; returns the leaf id it changed, if any."""
+    def feed(self, event: dict[str, Any]) -> list[str]:
+        """Take one ansible-runner event; returns the ids of the leaves it changed."""
         kind = event.get("event", "")
         data = event.get("event_data", {})
         if kind == "playbook_on_start" and self.started is None:
@@ -59,31 +59,31 @@ class RunResults:
         if kind == "playbook_on_stats":
             for host in _stats_hosts(data):
                 self.add_host(host)
-            return None
+            return []
         host = data.get("host")
         ref = self.compiled.index.get(data.get("task", ""))
         if not kind.startswith("runner_on_") or host is None or ref is None:
-            return None
+            return []
         self.add_host(host)
         handler = {"leaf": self.on_leaf, "launch": self.on_launch, "join": self.on_join}.get(ref.kind)
-        return handler(kind, host, data, ref) if handler else None
+        return handler(kind, host, data, ref) if handler else []
 
     def add_host(self, host: str) -> None:
         if host not in self.hosts:
             self.hosts.append(host)
 
-    def on_leaf(self, kind: str, host: str, data: dict, ref: TaskRef) -> str:
+    def on_leaf(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
         task_id = ref.leaf_ids[0]
         result = self.tasks[task_id].setdefault(host, HostResult())
         if kind == "runner_on_start":
             result.status, result.start = "running", _timestamp(data.get("start"))
-            return task_id
+            return [task_id]
         result.start = result.start or _timestamp(data.get("start"))
         result.end = _timestamp(data.get("end"))
         self.apply(result, kind, data.get("res", {}), task_id)
-        return task_id
+        return [task_id]
 
-    def on_launch(self, kind: str, host: str, data: dict, ref: TaskRef) -> str:
+    def on_launch(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
         task_id = ref.leaf_ids[0]
         result = self.tasks[task_id].setdefault(host, HostResult())
         res = data.get("res", {})
@@ -97,11 +97,11 @@ class RunResults:
             result.start = _timestamp(data.get("start"))
             result.end = _timestamp(data.get("end"))
             self.apply(result, kind, res, task_id)
-        return task_id
+        return [task_id]
 
-    def on_join(self, kind: str, host: str, data: dict, ref: TaskRef) -> str | None:
+    def on_join(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
         if kind == "runner_on_start":
-            return None
+            return []
         jobs = data.get("res", {}).get("jobs", {})
         for task_id in ref.leaf_ids:
             result = self.tasks[task_id].setdefault(host, HostResult())
@@ -114,7 +114,7 @@ class RunResults:
             result.end = job.get("end") or _timestamp(data.get("end"))
             self.apply(result, "runner_on_failed" if job.get("failed") else "runner_on_ok", job, task_id)
             result.launched_job = None
-        return ref.leaf_ids[-1] if ref.leaf_ids else None
+        return list(ref.leaf_ids)
 
     def apply(self, result: HostResult, kind: str, res: dict, task_id: str) -> None:
         if kind == "runner_on_skipped":

@@ -1,0 +1,5 @@
+// Rendered by rb2ansible with Jinja2 (the paper used ES6 template strings).
+module.exports = {
+  name: '{{ name }}',
+  host: '{{ inventory_hostname }}'
+}

@@ -1,0 +1,32 @@
+"""Shared test options and helpers: the regenerate switch for golden files, the lab fixtures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.lab.fixtures"]
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "cases"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regenerate", action="store_true",
+                     help="Rewrite golden files (expected exports, diagnostics, recorded events) from the "
+                          "current code. Review the diff like code before committing it.")
+
+
+@pytest.fixture
+def regenerate(request) -> bool:
+    return request.config.getoption("--regenerate") or os.environ.get("RB2A_REGENERATE") == "1"
+
+
+@pytest.fixture
+def rb2ansible_command() -> list[str]:
+    """The installed console script, run as a user would."""
+    script = Path(sys.executable).parent / "rb2ansible"
+    return [str(script)]
