@@ -113,6 +113,11 @@ class _Emitter:
         if background:
             fields["async"] = options.timeout or DEFAULT_ASYNC_LIMIT
             fields["poll"] = 0
+        elif options.timeout and modules.resolve(leaf.module).background:
+            # As an async job polled in place, the command is killed on the host at the limit;
+            # Ansible's `timeout` keyword would only stop waiting for it.
+            fields["async"] = options.timeout
+            fields["poll"] = 1
         elif options.timeout:
             fields["timeout"] = options.timeout
         if options.until is not None:

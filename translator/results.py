@@ -60,6 +60,7 @@ class RunResults:
             for host in _stats_hosts(data):
                 self.add_host(host)
             return []
+        kind = _ASYNC_KINDS.get(kind, kind)
         host = data.get("host")
         ref = self.compiled.index.get(data.get("task", ""))
         if not kind.startswith("runner_on_") or host is None or ref is None:
@@ -182,6 +183,10 @@ class RunResults:
         return {"path": list(leaf.path), "name": leaf.name, "module": leaf.module, "results": results}
 
 
+# A foreground task with `timeout` is an async job polled in place: its poll events mean "running".
+_ASYNC_KINDS = {"runner_on_async_ok": "runner_on_ok", "runner_on_async_failed": "runner_on_failed",
+                "runner_on_async_poll": "runner_on_start"}
+
 # Keys of a module result that have their own field, or that only Ansible needs.
 _PLUMBING = {"changed", "failed", "skipped", "rc", "stdout", "stderr", "msg", "stdout_lines",
              "stderr_lines", "start", "end", "delta", "invocation", "_ansible_no_log", "ansible_job_id",
@@ -189,6 +194,11 @@ _PLUMBING = {"changed", "failed", "skipped", "rc", "stdout", "stderr", "msg", "s
              "_ansible_verbose_always", "_ansible_verbose_override", "ansible_loop_var", "warnings",
              "deprecations", "exception", "failed_when_result", "changed_when_result", "skipped_reason",
              "diff", "unreachable"}
+
+
+# How Ansible words a task that ran out of time, in its different code paths.
+_TIMEOUT_WORDS = ("timed out", "did not complete within the requested time", "maximum time limit",
+                  "in the expected time frame")
 
 
 def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
@@ -204,6 +214,8 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
     result.stdout = _text(res.get("stdout"))
     result.stderr = _text(res.get("stderr"))
     result.msg = _text(res.get("msg"))
+    if result.status == "failed" and leaf.options.timeout and any(w in result.msg for w in _TIMEOUT_WORDS):
+        result.msg = f"timed out after {leaf.options.timeout}s: {result.msg}"
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
 
 

@@ -1,0 +1,167 @@
+"""The core issue's acceptance points, run for real with ansible-runner on localhost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.integration.conftest import task, write_runbook
+from tests.processes import with_marker
+
+
+def seconds(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp).timestamp()
+
+
+def test_hello_runs_on_localhost(rb2ansible):
+    done = rb2ansible("run", str(ROOT / "runbooks" / "hello"))
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.results["status"] == "successful"
+    assert "Hello, world!" in task(done.results, "read the greeting")["stdout"]
+
+
+def test_paper_example_runs_with_its_paths_in_a_temp_dir(rb2ansible, tmp_path):
+    project = tmp_path / "paper"
+    shutil.copytree(ROOT / "runbooks" / "paper-example", project)
+    out = tmp_path / "out"
+    out.mkdir()
+    run_yml = project / "run.yml"
+    run_yml.write_text(run_yml.read_text().replace("/root/", f"{out}/"))
+    (project / "var.yml").write_text("host: localhost\necho_value: echoed from var.yml\n")
+
+    done = rb2ansible("run", str(project))
+
+    assert done.code == 0, done.stdout + done.stderr
+    leaves = [(t["path"], t["module"]) for t in done.results["tasks"]]
+    assert leaves == [(["echo1"], "echo"), (["serial test", "copy file"], "file"),
+                      (["serial test", "shell"], "shell"), (["test template"], "template")]
+    assert task(done.results, "echo1")["msg"] == "echoed from var.yml"
+    copied = (project / "files" / "somefile.files").read_text()
+    assert task(done.results, "shell")["stdout"] == copied.rstrip("\n")
+    for name in ("asdf", "blah"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o400
+        assert (out / name).stat().st_uid == 1003
+    assert (out / "asdf").read_text() == copied
+    assert "name: 'Anthony'" in (out / "blah").read_text()
+
+
+def sleepers(flow: str, marker: str) -> str:
+    children = "".join(f"  - name: sleep {n}\n    shell: sleep 2.{marker}{n}\n" for n in range(6))
+    return f"name: six sleeps\ntasks:\n- name: sleepers\n  {flow}:\n{children}"
+
+
+def test_parallel_children_overlap_and_beat_serial(rb2ansible, tmp_path):
+    marker = str(uuid.uuid4().int)[:6]
+    parallel = rb2ansible("run", str(write_runbook(tmp_path / "p", sleepers("parallel", marker))))
+    serial = rb2ansible("run", str(write_runbook(tmp_path / "s", sleepers("serial", marker))))
+    assert parallel.code == 0 and serial.code == 0, parallel.stdout + serial.stdout
+
+    assert parallel.results["duration"] <= 0.40 * serial.results["duration"], (
+        parallel.results["duration"], serial.results["duration"])
+    intervals = [(seconds(t["results"]["localhost"]["start"]), seconds(t["results"]["localhost"]["end"]))
+                 for t in parallel.results["tasks"]]
+    assert len(intervals) == 6
+    assert max(start for start, _ in intervals) < min(end for _, end in intervals), intervals
+    assert all(end - start >= 2 for start, end in intervals)
+
+
+def test_failed_child_lets_siblings_finish_and_stops_what_follows(rb2ansible, tmp_path):
+    marker = str(uuid.uuid4().int)[:6]
+    runbook = write_runbook(tmp_path / "f", f"""
+name: one child fails
+tasks:
+- name: together
+  parallel:
+  - name: fails after a second
+    shell: sleep 1.{marker}; echo broken >&2; exit 3
+  - name: three seconds
+    shell: sleep 3.{marker}; echo three
+  - name: four seconds
+    shell: sleep 4.{marker}; echo four
+- name: afterwards
+  shell: touch {tmp_path}/afterwards
+""")
+    done = rb2ansible("run", str(runbook))
+
+    assert done.code == 1
+    assert done.results["status"] == "failed"
+    failing = task(done.results, "fails after a second")
+    assert failing["status"] == "failed" and failing["rc"] == 3 and "broken" in failing["stderr"]
+    for name, length, text in (("three seconds", 3, "three"), ("four seconds", 4, "four")):
+        sibling = task(done.results, name)
+        assert sibling["status"] == "changed" and sibling["stdout"] == text
+        assert seconds(sibling["end"]) - seconds(sibling["start"]) >= length
+    assert task(done.results, "afterwards")["status"] == "not_run"
+    assert not (tmp_path / "afterwards").exists()
+    assert with_marker(marker) == []
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_invalid_runbook_reports_everything_and_runs_nothing(rb2ansible, tmp_path):
+    harmless = tmp_path / "harmless-ran"
+    case = (ROOT / "tests" / "cases" / "invalid" / "three-mistakes.yml").read_text()
+    runbook = tmp_path / "bad.yml"
+    runbook.write_text(case.replace("/tmp/rb2a-should-not-exist", str(harmless)))
+
+    for command in ("validate", "run"):
+        done = rb2ansible(command, str(runbook))
+        assert done.code == 2, command
+        assert f"{runbook}:8:3: error: duplicate task name 'twice'" in done.stderr
+        assert f"{runbook}:11:3: error: unknown module 'shel' (did you mean 'shell'" in done.stderr
+        assert f"{runbook}:14:3: error: task 'greedy' has more than one module key" in done.stderr
+        assert "Traceback" not in done.stdout + done.stderr
+        assert done.results is None
+    assert not harmless.exists()
+
+
+def test_export_is_deterministic_lint_clean_and_runs_like_run(rb2ansible, tmp_path):
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: export me
+tasks:
+- name: make directory
+  ansible.builtin.file: {{path: "{tmp_path}/${{where}}", state: directory, mode: '0755'}}
+- name: both
+  parallel:
+  - name: write a
+    shell: echo a > {tmp_path}/${{where}}/a
+  - name: write b
+    template: {{source: b.j2, destination: "{tmp_path}/${{where}}/b", mode: '0644'}}
+""", **{"var.yml": "where: via-run\n", "templates__b.j2": "b on {{ inventory_hostname }}\n"})
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert rb2ansible("export", str(runbook), "-o", str(one)).code == 0
+    assert rb2ansible("export", str(runbook), "-o", str(two)).code == 0
+    assert tree(one) == tree(two)
+
+    lint = run([Path(os.sys.executable).parent / "ansible-lint", "--offline", "--profile", "production",
+                "site.yml", "roles"], cwd=one / "project")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    assert rb2ansible("run", str(runbook)).code == 0
+    playbook = run([Path(os.sys.executable).parent / "ansible-playbook", "-e", "where=via-playbook",
+                    "site.yml"], cwd=one / "project")
+    assert playbook.returncode == 0, playbook.stdout
+    runner = run([Path(os.sys.executable).parent / "ansible-runner", "run", str(two), "-p", "site.yml",
+                  "--cmdline", "-e where=via-runner"], cwd=tmp_path)
+    assert runner.returncode == 0, runner.stdout
+    made = {name: tree(tmp_path / name) for name in ("via-run", "via-playbook", "via-runner")}
+    assert made["via-run"] == made["via-playbook"] == made["via-runner"]
+    assert set(made["via-run"]) == {"a", "b"}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and "artifacts" not in p.parts}
+
+
+def run(command, cwd):
+    """Run a tool as a user with rb2ansible's environment activated would (its bin/ on PATH)."""
+    import subprocess
+
+    env = {**os.environ, "PATH": f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env=env)

@@ -1,0 +1,79 @@
+"""Ctrl-C and timeouts: rb2ansible stops, reports, and leaves no job of the run behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import uuid
+
+from tests.integration.conftest import task, write_runbook
+from tests.processes import wait_until, with_marker
+
+
+def test_sigint_during_parallel_block_stops_every_job(rb2ansible_command, tmp_path):
+    marker = str(uuid.uuid4().int)[:6]
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: interrupt me
+tasks:
+- name: together
+  parallel:
+  - name: first sleeper
+    shell: sleep 30.{marker}1
+  - name: second sleeper
+    shell: sleep 30.{marker}2
+- name: afterwards
+  shell: touch {tmp_path}/afterwards
+""")
+    results = tmp_path / "results.json"
+    process = subprocess.Popen([*rb2ansible_command, "run", str(runbook), "--results", str(results)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: len(with_marker(f"30.{marker}")) >= 2, timeout=60), "sleepers never started"
+        interrupted_at = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        stopped_after = time.monotonic() - interrupted_at
+    finally:
+        process.kill()
+
+    assert process.returncode == 1, stdout + stderr
+    assert stopped_after < 20, stopped_after
+    assert with_marker(f"30.{marker}") == []
+    assert "Traceback" not in stdout + stderr
+    report = json.loads(results.read_text())
+    assert report["status"] == "failed"
+    assert task(report, "first sleeper")["status"] == "failed"
+    assert task(report, "first sleeper")["msg"] == "interrupted"
+    assert task(report, "afterwards")["status"] == "not_run"
+    assert not (tmp_path / "afterwards").exists()
+
+
+def test_timeouts_fail_the_task_and_kill_it(rb2ansible, tmp_path):
+    marker = str(uuid.uuid4().int)[:6]
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: timeouts
+tasks:
+- name: slow in the foreground
+  shell: sleep 20.{marker}1
+  timeout: 1
+  ignore_errors: true
+- name: group
+  parallel:
+  - name: slow in the background
+    shell: sleep 20.{marker}2
+    timeout: 1
+  - name: quick
+    shell: echo quick
+""")
+    done = rb2ansible("run", str(runbook))
+
+    assert done.code == 1
+    for name in ("slow in the foreground", "slow in the background"):
+        result = task(done.results, name)
+        assert result["status"] == "failed"
+        assert result["msg"].startswith("timed out after 1s"), result["msg"]
+        assert result["duration"] < 10
+    assert task(done.results, "quick")["stdout"] == "quick"
+    assert wait_until(lambda: with_marker(f"20.{marker}") == [], timeout=5), with_marker(f"20.{marker}")
