@@ -1,8 +1,7 @@
-"""Process-table helpers for tests: find and wait for processes by a unique marker in argv."""
+"""Process-table helper for tests: find processes by a unique marker in their argv."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 
@@ -20,12 +19,3 @@ def with_marker(marker: str) -> list[int]:
             found.append(int(proc.name))
     return found
 
-
-def wait_until(condition, timeout: float, interval: float = 0.05) -> bool:
-    """Poll a condition until it holds or the bounded time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return bool(condition())

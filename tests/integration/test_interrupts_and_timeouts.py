@@ -9,7 +9,8 @@ import time
 import uuid
 
 from tests.integration.conftest import task, write_runbook
-from tests.processes import wait_until, with_marker
+from tests.lab.processes import wait_until
+from tests.processes import with_marker
 
 
 def test_sigint_during_parallel_block_stops_every_job(rb2ansible_command, tmp_path):
@@ -30,7 +31,7 @@ tasks:
     process = subprocess.Popen([*rb2ansible_command, "run", str(runbook), "--results", str(results)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_until(lambda: len(with_marker(f"30.{marker}")) >= 2, timeout=60), "sleepers never started"
+        wait_until(lambda: len(with_marker(f"30.{marker}")) >= 2, timeout=60, what="both sleepers running")
         interrupted_at = time.monotonic()
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
@@ -76,4 +77,4 @@ tasks:
         assert result["msg"].startswith("timed out after 1s"), result["msg"]
         assert result["duration"] < 10
     assert task(done.results, "quick")["stdout"] == "quick"
-    assert wait_until(lambda: with_marker(f"20.{marker}") == [], timeout=5), with_marker(f"20.{marker}")
+    wait_until(lambda: with_marker(f"20.{marker}") == [], timeout=5, what="no timed-out command left")
