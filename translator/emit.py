@@ -43,7 +43,9 @@ class Compiled:
     tasks: list[AnsibleTask]
     defaults: dict[str, Any]  # runbook `vars`, lowest precedence
     index: dict[str, TaskRef] = field(default_factory=dict)  # emitted task name -> meaning
-    guards: set[str] = field(default_factory=set)  # conditions that skip a child of a failed serial list
+    # leaf id -> ids of the earlier leaves of its serial lists inside a parallel block: when one of
+    # those failed, the leaf is skipped by a guard, and counts as "not run".
+    guarded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def leaves(self) -> list[ModuleCall]:
@@ -72,7 +74,7 @@ def compile_runbook(runbook: Runbook) -> Compiled:
     if runbook.rolling is not None:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
-    return Compiled(runbook, role, play, tasks, jinja_values(runbook.vars), emitter.index, emitter.guards)
+    return Compiled(runbook, role, play, tasks, jinja_values(runbook.vars), emitter.index, emitter.guarded_by)
 
 
 class _Emitter:
@@ -81,7 +83,7 @@ class _Emitter:
         self.role = role
         self.index: dict[str, TaskRef] = {}
         self.join_of: dict[str, str] = {}  # background leaf id -> the variable its join registers
-        self.guards: set[str] = set()
+        self.guarded_by: dict[str, tuple[str, ...]] = {}
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -150,6 +152,8 @@ class _Emitter:
         return tasks
 
     def slot(self, slot: Slot, background: bool) -> AnsibleTask:
+        if slot.guards:
+            self.guarded_by[slot.leaf.task_id] = tuple(g.task_id for g in slot.guards)
         return self.leaf(slot.leaf, slot.options, guards=slot.guards, background=background, in_parallel=True)
 
     def join(self, block: ParallelBlock, round_: Round) -> AnsibleTask:
@@ -194,9 +198,7 @@ class _Emitter:
         return f"{own} or ({join}.jobs.{leaf.task_id}.failed | default(false))"
 
     def guard(self, earlier: tuple[ModuleCall, ...]) -> str:
-        condition = "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
-        self.guards.add(condition)
-        return condition
+        return "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
 
     def name(self, wanted: str, ref: TaskRef | None) -> str:
         name = wanted

@@ -120,8 +120,11 @@ class RunResults:
     def apply(self, result: HostResult, kind: str, res: dict, task_id: str) -> None:
         if kind == "runner_on_skipped":
             # A guard skips a child whose serial predecessors failed: "not run", not "skipped".
-            guarded = res.get("false_condition") in self.compiled.guards
-            result.status = "not_run" if guarded else "skipped"
+            earlier = self.compiled.guarded_by.get(task_id, ())
+            host = next(h for h, r in self.tasks[task_id].items() if r is result)
+            stopped = any(self.tasks[e].get(host, HostResult()).status in ("failed", "not_run", "unreachable")
+                          for e in earlier)
+            result.status = "not_run" if stopped else "skipped"
             return
         _apply(result, kind, res, self.leaves[task_id])
 

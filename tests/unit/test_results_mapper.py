@@ -1,0 +1,105 @@
+"""Recorded ansible-runner events replayed through the results mapper: no Ansible run needed.
+
+Each case folder holds a runbook, the events a real run produced (events.jsonl) and the reviewed
+results (expected.json, timestamps left out). `--regenerate` re-records by really running the
+case on localhost; review the diff like code.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CASES
+from translator.build import load_runbook
+from translator.emit import compile_runbook
+from translator.execute import execute
+from translator.project import RunSettings
+from translator.results import RunResults
+
+EVENTS = CASES / "events"
+CASE_DIRS = sorted(p for p in EVENTS.iterdir() if (p / "run.yml").is_file())
+TIMES = ("start", "end", "duration")
+
+
+def replay(case: Path) -> RunResults:
+    results = RunResults(compile_runbook(load_runbook(case)))
+    events = [json.loads(line) for line in (case / "events.jsonl").read_text().splitlines()]
+    for event in events[:-1]:
+        results.feed(event)
+    outcome = events[-1]  # the last line records how the run ended
+    results.finish(outcome["succeeded"], outcome["finished"])
+    return results
+
+
+def without_times(report: dict) -> dict:
+    report = {k: v for k, v in report.items() if k not in ("started", "finished", "duration")}
+    for entry in report["tasks"]:
+        for result in entry["results"].values():
+            for key in TIMES:
+                result.pop(key)
+    return report
+
+
+def record(case: Path, tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    # `scratch` gives each recording fresh files, so "changed" is what gets recorded.
+    settings = RunSettings(extravars={"scratch": str(tmp_path)})
+    execution = execute(compile_runbook(load_runbook(case)), settings, private,
+                        lambda results, changed: None, threading.Event())
+    lines = [path.read_text().strip() for path in
+             sorted((private / "artifacts" / "run" / "job_events").glob("*.json"),
+                    key=lambda p: int(p.name.split("-")[0]))]
+    outcome = {"succeeded": execution.runner_rc == 0, "finished": execution.results.finished}
+    (case / "events.jsonl").write_text("\n".join([*lines, json.dumps(outcome)]) + "\n")
+    shutil.rmtree(private)
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
+def test_replayed_events_give_the_reviewed_results(case: Path, tmp_path: Path, regenerate: bool):
+    if regenerate:
+        record(case, tmp_path)
+        report = without_times(replay(case).to_json())
+        (case / "expected.json").write_text(json.dumps(report, indent=2) + "\n")
+    assert without_times(replay(case).to_json()) == json.loads((case / "expected.json").read_text())
+
+
+def statuses(case: str) -> dict[str, str]:
+    report = replay(EVENTS / case).to_json()
+    return {entry["name"]: entry["results"]["localhost"]["status"] for entry in report["tasks"]}
+
+
+def test_serial_outcomes_are_named_after_the_runbook():
+    assert statuses("serial-outcomes") == {
+        "say": "ok", "change something": "changed", "never wanted": "skipped",
+        "fail but carry on": "failed", "fail for real": "failed", "unreachable code": "not_run"}
+    report = replay(EVENTS / "serial-outcomes").to_json()
+    assert report["status"] == "failed"
+    assert report["hosts"]["localhost"] == {"ok": 1, "changed": 1, "failed": 2, "skipped": 1, "unreachable": 0}
+    changed = report["tasks"][1]["results"]["localhost"]
+    assert (changed["stdout"], changed["stderr"], changed["rc"]) == ("changed", "warning", 0)
+
+
+def test_parallel_children_are_reported_each_under_its_own_name():
+    assert statuses("parallel-outcomes") == {
+        "first link fails": "failed", "second link": "not_run", "background works": "changed",
+        "foreground render": "changed", "inner one": "changed", "inner two": "changed",
+        "after the block": "not_run"}
+    report = replay(EVENTS / "parallel-outcomes").to_json()
+    paths = [entry["path"] for entry in report["tasks"]]
+    assert paths[:2] == [["together", "chain", "first link fails"], ["together", "chain", "second link"]]
+    assert paths[4] == ["together", "inner", "inner one"]
+    failed = report["tasks"][0]["results"]["localhost"]
+    assert (failed["rc"], failed["stderr"]) == (2, "link")
+
+
+def test_background_children_carry_their_own_run_times():
+    report = replay(EVENTS / "parallel-outcomes").to_json()
+    background = next(t for t in report["tasks"] if t["name"] == "background works")["results"]["localhost"]
+    foreground = next(t for t in report["tasks"] if t["name"] == "foreground render")["results"]["localhost"]
+    assert background["start"] < foreground["end"], "the job started before the foreground child ended"
+    assert background["end"] >= background["start"]
