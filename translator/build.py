@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from . import inventory as automatejs_inventory
 from . import modules, variables
 from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
 from .loader import load_node, location_of, scalar_value
@@ -84,7 +85,7 @@ class _Builder:
             strategy=self.choice(fields.get("strategy"), ("linear", "free"), "linear", "strategy"),
             rolling=self.rolling(fields.get("rolling")),
             root=root,
-            inventory_file=self.existing(directory / "inventory.yml"),
+            inventory=self.inventory(directory / "inventory.yml"),
         )
 
     def hosts(self, node: yaml.Node | None) -> str:
@@ -358,8 +359,16 @@ class _Builder:
             return default
         return value
 
-    def existing(self, path: Path) -> Path | None:
-        return path if path.is_file() else None
+    def inventory(self, path: Path) -> dict[str, Any] | None:
+        if not path.is_file():
+            return None
+        node = load_node(path)
+        try:
+            return automatejs_inventory.convert(_Builder(path, self.diagnostics).plain(node) if node else None,
+                                                path.parent)
+        except automatejs_inventory.InventoryProblem as problem:
+            self.diagnostics.error(location_of(node, path) if node else Location(path, 1, 1), str(problem))
+            return None
 
 
 def _hint(word: str, choices) -> str:

@@ -109,7 +109,7 @@ class Runbook:
     strategy: str
     rolling: int | str | None
     root: SerialBlock | ParallelBlock  # the top-level tasks, run per `flow`
-    inventory_file: Path | None  # AutomateJS inventory.yml beside the runbook
+    inventory: dict[str, Any] | None  # AutomateJS inventory.yml beside the runbook, in Ansible's YAML form
 
     @property
     def directory(self) -> Path:

@@ -147,7 +147,9 @@ def _vendor_collection(collections: Path) -> None:
 def _write_inventory(folder: Path, compiled: Compiled, settings: RunSettings) -> None:
     _reset(folder)
     if not settings.inventories:
-        (folder / "hosts.yml").write_text(yamlout.document(DEFAULT_INVENTORY))
+        # Without -i: the runbook's own AutomateJS inventory.yml, else localhost.
+        inventory = compiled.runbook.inventory or DEFAULT_INVENTORY
+        (folder / "hosts.yml").write_text(yamlout.document(inventory))
         return
     for number, source in enumerate(settings.inventories, start=1):
         target = folder / f"{number:02d}_{source.name}" if len(settings.inventories) > 1 else folder
