@@ -11,12 +11,13 @@ import sys
 import tempfile
 import threading
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import Rb2AnsibleError, RunbookInvalid, UsageError
+from .errors import Rb2AnsibleError, RunbookInvalid
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 DEBUG_LOG = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rb2ansible" / "debug.log"
@@ -162,9 +163,7 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
     compiled = _compile(runbook)
     settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids,
                          verbosity, check, diff)
-    if ask_vault_pass or ask_become_pass or ask_pass:
-        raise UsageError("--ask-vault-pass, --ask-become-pass and --ask-pass are not supported yet; "
-                         "use --vault-password-file, or a become/ssh password in a vaulted inventory")
+    settings = replace(settings, prompt_answers=_ask_passwords(ask_pass, ask_become_pass, ask_vault_pass))
     private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
     interrupt = _interrupt_on_sigint()
     progress = Progress()
@@ -211,6 +210,20 @@ def init(directory: Path) -> None:
     for path in scaffold(directory):
         click.echo(f"created {path}")
     click.echo(f"next: rb2ansible plan {directory} && rb2ansible run {directory}")
+
+
+def _ask_passwords(ssh: bool, become: bool, vault: bool) -> dict[str, str]:
+    """Ask like ansible-playbook does, before anything runs, without echoing what is typed."""
+    answers = {}
+    if ssh:
+        answers["ssh"] = click.prompt("SSH password", hide_input=True, err=True)
+    if become:
+        answer = click.prompt("BECOME password" + (" [defaults to SSH password]" if ssh else ""),
+                              hide_input=True, default="", show_default=False, err=True)
+        answers["become"] = answer or answers.get("ssh", "")
+    if vault:
+        answers["vault"] = click.prompt("Vault password", hide_input=True, err=True)
+    return answers
 
 
 def _interrupt_on_sigint() -> threading.Event:

@@ -15,7 +15,7 @@ from typing import Callable
 from . import yamlout
 from .emit import JOIN_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
-from .project import RunSettings, write_project
+from .project import PROMPT_PATTERNS, RunSettings, write_project
 from .results import RunResults
 
 CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
@@ -104,6 +104,8 @@ def _runner_options(settings: RunSettings) -> dict:
     cmdline = settings.cmdline()
     if cmdline:
         options["cmdline"] = shlex.join(cmdline)
+    if settings.prompt_answers:
+        options["passwords"] = {PROMPT_PATTERNS[kind]: answer for kind, answer in settings.prompt_answers.items()}
     return options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 
 from rich.console import Console
@@ -46,7 +47,16 @@ class Progress:
         else:
             for task_id in results.tasks:
                 self._print_finished(results, task_id)
+        if self.live is not None:
+            for task_id in results.tasks:
+                for host in results.tasks[task_id]:
+                    self._print_diff(results, task_id, host)
         self.console.print(render_summary(results))
+
+    def _print_diff(self, results: RunResults, task_id: str, host: str) -> None:
+        for text in render_diffs(results.tasks[task_id][host]):
+            self.console.print(Text(f"--- {' › '.join(results.leaves[task_id].path)} [{host}]", style="bold"))
+            self.console.print(text, highlight=False, markup=False, soft_wrap=True)
 
     def _print_finished(self, results: RunResults, task_id: str) -> None:
         leaf = results.leaves[task_id]
@@ -57,6 +67,7 @@ class Progress:
                 line = Text.assemble(_badge(result), " ", " › ".join(leaf.path), (f"  [{host}]", "dim"),
                                      (_duration(result), "dim"), _message(result))
                 self.console.print(line, soft_wrap=True)
+                self._print_diff(results, task_id, host)
 
 
 def render_tree(results: RunResults) -> Tree:
@@ -94,6 +105,21 @@ def render_summary(results: RunResults) -> Table:
     for host, counts in results.host_counts().items():
         table.add_row(host, *(str(counts[c]) for c in ("ok", "changed", "failed", "skipped", "unreachable")))
     return table
+
+
+def render_diffs(result: HostResult) -> list[str]:
+    """Unified diffs of what a task changed (or would change, with --check), as Ansible shows them."""
+    texts = []
+    for diff in result.diff:
+        if "prepared" in diff:
+            texts.append(str(diff["prepared"]))
+        elif "before" in diff or "after" in diff:
+            before, after = str(diff.get("before", "")), str(diff.get("after", ""))
+            lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                         str(diff.get("before_header", "before")),
+                                         str(diff.get("after_header", "after")))
+            texts.append("".join(lines).rstrip("\n"))
+    return [t for t in texts if t]
 
 
 def _badge(result: HostResult) -> Text:

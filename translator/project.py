@@ -40,6 +40,9 @@ class RunSettings:
     vault_password_files: tuple[Path, ...] = ()
     vault_ids: tuple[str, ...] = ()
     verbosity: int = 0
+    # Answers to Ansible's own prompts (SSH, become, vault), typed by the user at run time.
+    # Given to ansible-runner in memory only: never written into the project, env/ or results.
+    prompt_answers: dict[str, str] = field(default_factory=dict, repr=False)
 
     def cmdline(self) -> list[str]:
         """Options for ansible-playbook that ansible-runner has no parameter of its own for."""
@@ -50,11 +53,18 @@ class RunSettings:
             args += ["--vault-password-file", str(path)]
         for vault_id in self.vault_ids:
             args += ["--vault-id", vault_id]
+        args += [PROMPT_OPTIONS[kind] for kind in sorted(self.prompt_answers)]
         if self.check:
             args.append("--check")
         if self.diff:
             args.append("--diff")
         return args
+
+
+# Ansible's option for each prompt, and the regular expression of the prompt ansible-runner answers.
+PROMPT_OPTIONS = {"ssh": "--ask-pass", "become": "--ask-become-pass", "vault": "--ask-vault-pass"}
+PROMPT_PATTERNS = {"ssh": r"SSH password:\s*?$", "become": r"BECOME password.*:\s*?$",
+                   "vault": r"Vault password.*:\s*?$"}
 
 
 def ansible_cfg(forks: int) -> str:
@@ -166,6 +176,7 @@ def _write_env(folder: Path, settings: RunSettings) -> None:
     run_settings = {"suppress_ansible_output": True}
     (folder / "settings").write_text(yamlout.document(run_settings))
     if settings.cmdline():
+        # The --ask-* options are kept: whoever runs the export is asked for the passwords.
         (folder / "cmdline").write_text(" ".join(settings.cmdline()) + "\n")
 
 

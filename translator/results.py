@@ -24,6 +24,7 @@ class HostResult:
     end: float | None = None
     launched_job: str | None = None  # async job id while a background child runs
     values: dict[str, Any] = field(default_factory=dict)  # other values the module returned
+    diff: list[dict[str, Any]] = field(default_factory=list)  # before/after, with --diff
 
     @property
     def duration(self) -> float | None:
@@ -63,7 +64,7 @@ class RunResults:
         kind = _ASYNC_KINDS.get(kind, kind)
         host = data.get("host")
         ref = self.compiled.index.get(data.get("task", ""))
-        if not kind.startswith("runner_on_") or host is None or ref is None:
+        if kind not in _RUNNER_KINDS or host is None or ref is None:
             return []
         self.add_host(host)
         handler = {"leaf": self.on_leaf, "launch": self.on_launch, "join": self.on_join}.get(ref.kind)
@@ -186,6 +187,8 @@ class RunResults:
         return {"path": list(leaf.path), "name": leaf.name, "module": leaf.module, "results": results}
 
 
+_RUNNER_KINDS = {"runner_on_start", "runner_on_ok", "runner_on_failed", "runner_on_skipped",
+                 "runner_on_unreachable"}
 # A foreground task with `timeout` is an async job polled in place: its poll events mean "running".
 _ASYNC_KINDS = {"runner_on_async_ok": "runner_on_ok", "runner_on_async_failed": "runner_on_failed",
                 "runner_on_async_poll": "runner_on_start"}
@@ -220,6 +223,8 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
     if result.status == "failed" and leaf.options.timeout and any(w in result.msg for w in _TIMEOUT_WORDS):
         result.msg = f"timed out after {leaf.options.timeout}s: {result.msg}"
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
+    diff = res.get("diff") or []
+    result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
 
 
 def _text(value: Any) -> str:
