@@ -13,8 +13,11 @@ def with_marker(marker: str) -> list[int]:
             continue
         try:
             argv = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
+        if state == "Z":
+            continue  # exited, only not reaped yet (this sandbox's PID 1 reaps late)
         if marker in argv and "pytest" not in argv:
             found.append(int(proc.name))
     return found

@@ -12,6 +12,9 @@ from .schedule import Round, Slot, schedule_parallel
 
 COLLECTION = "rb2ansible.runbook"
 JOIN_MODULE = f"{COLLECTION}.async_join"
+# Each run passes its own id; background jobs carry it in their environment (see execute.stop_jobs).
+RUN_ID_VARIABLE = "RB2A_RUN_ID"
+RUN_ID_VALUE = "{{ rb2a_run_id | default('') }}"
 # Background jobs get this async limit (seconds) unless the task sets `timeout`: long enough for
 # real work, short enough that a job whose controller vanished cannot outlive the day.
 DEFAULT_ASYNC_LIMIT = 86400
@@ -50,6 +53,10 @@ class Compiled:
     @property
     def leaves(self) -> list[ModuleCall]:
         return self.runbook.leaves()
+
+    @property
+    def uses_become(self) -> bool:
+        return self.runbook.sudo or any(_has_become(task) for task in _walk(self.runbook.root))
 
 
 def role_name(runbook_name: str) -> str:
@@ -115,6 +122,8 @@ class _Emitter:
         if background:
             fields["async"] = options.timeout or DEFAULT_ASYNC_LIMIT
             fields["poll"] = 0
+            # Marks the job as this run's, so an interrupted run can find it even unannounced.
+            fields["environment"] = {**fields.get("environment", {}), RUN_ID_VARIABLE: RUN_ID_VALUE}
         elif options.timeout and modules.resolve(leaf.module).background:
             # As an async job polled in place, the command is killed on the host at the limit;
             # Ansible's `timeout` keyword would only stop waiting for it.
@@ -160,14 +169,15 @@ class _Emitter:
         leaves = [s.leaf for s in round_.background]
         ids = tuple(leaf.task_id for leaf in leaves)
         name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}", TaskRef("join", ids))
-        jobs = {leaf.task_id: f'{{{{ {self.result_var(leaf)}.ansible_job_id | default("") }}}}' for leaf in leaves}
-        fields = {
-            "name": name,
-            JOIN_MODULE: {"jobs": jobs},
-            "register": self.join_var(round_.background[0].leaf),
-            # Joins must run whatever --tags selects: a launched job is always waited for.
-            "tags": ["always"],
-        }
+        # The whole launch result: its results_file finds the job under whichever user ran it,
+        # and a launch that failed comes back failed.
+        jobs = {leaf.task_id: f'{{{{ {self.result_var(leaf)} | default("") }}}}' for leaf in leaves}
+        fields: dict[str, Any] = {"name": name, JOIN_MODULE: {"jobs": jobs}}
+        if any(slot.options.sudo or slot.options.sudo_user for slot in round_.background):
+            fields["become"] = True  # root can read every job's file and signal its processes
+        fields["register"] = self.join_var(round_.background[0].leaf)
+        # Joins must run whatever --tags selects: a launched job is always waited for.
+        fields["tags"] = ["always"]
         comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
         return AnsibleTask(comment, fields)
 
@@ -191,11 +201,11 @@ class _Emitter:
 
     def failed(self, leaf: ModuleCall) -> str:
         """A Jinja test that is true when a leaf inside a parallel block failed."""
-        own = f"({self.result_var(leaf)} | default({{}})) is failed"
         join = self.join_of.get(leaf.task_id)
         if join is None:
-            return own
-        return f"{own} or ({join}.jobs.{leaf.task_id}.failed | default(false))"
+            return f"({self.result_var(leaf)} | default({{}})) is failed"
+        # The join reports failed launches as well as failed jobs.
+        return f"{join}.jobs.{leaf.task_id}.failed | default(false)"
 
     def guard(self, earlier: tuple[ModuleCall, ...]) -> str:
         return "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
@@ -213,6 +223,18 @@ class _Emitter:
         return f"{where} {kind} '{' > '.join(task.path)}'"
 
 
+def _walk(task: Task):
+    yield task
+    for child in getattr(task, "children", ()):
+        yield from _walk(child)
+
+
+def _has_become(task: Task) -> bool:
+    return bool(task.options.sudo or task.options.sudo_user)
+
+
+COMMAND_MODULES = ("ansible.builtin.command", "ansible.builtin.shell")
+
 # Rules that judge what the runbook author chose rather than what rb2ansible generated.
 SHELL_RULES = "command-instead-of-shell command-instead-of-module risky-shell-pipe"
 VARIABLE_RULES = "var-naming"
@@ -220,10 +242,12 @@ VARIABLE_RULES = "var-naming"
 
 def _user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str, ...], str]:
     noqa: dict[tuple[str, ...], str] = {}
-    if leaf.module == "shell":
+    if modules.resolve(leaf.module).fqcn in COMMAND_MODULES:
         noqa[("name",)] = SHELL_RULES
     for name in fields.get("vars", {}):
         noqa[("vars", name)] = VARIABLE_RULES
+    if leaf.options.register:
+        noqa[("register",)] = VARIABLE_RULES  # the runbook's own variable name
     return noqa
 
 
@@ -249,7 +273,7 @@ def _module_call(leaf: ModuleCall) -> tuple[str, Any, dict[str, Any]]:
         if "env" in args:
             extra["environment"] = jinja_values(args.pop("env"))
         if not ({"creates", "removes"} & args.keys()):
-            # Ansible's own default for shell, written out: a command always counts as a change.
+            # Ansible's own default for commands, written out: a command always counts as a change.
             extra["changed_when"] = True
         return info.fqcn, jinja_values(args), extra
     if leaf.module in ("file", "template"):
@@ -263,8 +287,10 @@ def _module_call(leaf: ModuleCall) -> tuple[str, Any, dict[str, Any]]:
                 renamed[key] = str(args.pop(key))
         renamed.update(args)
         return info.fqcn, jinja_values(renamed), extra
-    if isinstance(args, str) and info.fqcn in ("ansible.builtin.command", "ansible.builtin.shell"):
-        args = {"cmd": args}
+    if info.fqcn in COMMAND_MODULES:
+        args = {"cmd": args} if isinstance(args, str) else dict(args or {})
+        if not ({"creates", "removes"} & args.keys()):
+            extra["changed_when"] = True
     return info.fqcn, jinja_values(args if args is not None else {}), extra
 
 

@@ -8,6 +8,7 @@ import shutil
 import sysconfig
 import threading
 import time
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -38,6 +39,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
 
     write_project(compiled, private_dir, settings)
     results = RunResults(compiled)
+    run_id = uuid.uuid4().hex
 
     def on_event(event: dict) -> bool:
         changed = results.feed(event)
@@ -51,7 +53,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         event_handler=on_event,
         cancel_callback=interrupt.is_set,
         quiet=True,
-        **_runner_options(settings),
+        **_runner_options(settings, {"rb2a_run_id": run_id}),
     )
     if runner is None or runner.status == "error":
         raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
@@ -59,17 +61,20 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         # Ansible stopped before its first play: bad inventory, vault password, option...
         raise AnsibleRefused(_ansible_errors(runner))
     leftovers = results.running_jobs()
-    if leftovers:
-        # Interrupted or killed mid-block: background jobs may still run on the hosts.
-        stop_jobs(private_dir, settings, leftovers)
+    if leftovers or (interrupt.is_set() and results.hosts):
+        # Interrupted or killed mid-block: background jobs may still run on the hosts, some
+        # maybe launched too late for their event to arrive; the run id finds those.
+        stop_jobs(private_dir, settings, {host: leftovers.get(host, {}) for host in results.hosts}, run_id,
+                  become=compiled.uses_become)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
     return Execution(results, private_dir, runner.status, runner.rc)
 
 
-def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str, str]]) -> None:
-    """Kill the given async jobs on their hosts, in one task per host."""
+def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str, str]], run_id: str,
+              become: bool) -> None:
+    """Kill the given async jobs, and any other job of this run, on their hosts in one task per host."""
     import ansible_runner
 
     play = [{
@@ -78,19 +83,23 @@ def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str
         "gather_facts": False,
         "tasks": [{
             "name": "Kill jobs",
-            JOIN_MODULE: {"mode": "kill", "jobs": "{{ rb2a_jobs[inventory_hostname] | default({}) }}"},
+            JOIN_MODULE: {"mode": "kill", "jobs": "{{ rb2a_jobs[inventory_hostname] | default({}) }}",
+                          "run_id": run_id},
+            **({"become": True} if become else {}),
         }],
     }]
     (private_dir / "project" / CLEANUP_PLAYBOOK).write_text(yamlout.document(play))
-    options = _runner_options(replace(settings, check=False, diff=False, limit=None, tags=None))
-    options["extravars"] = {"rb2a_jobs": jobs}
+    options = _runner_options(replace(settings, check=False, diff=False, limit=None, tags=None),
+                              {"rb2a_jobs": jobs})
     ansible_runner.run(private_data_dir=str(private_dir), playbook=CLEANUP_PLAYBOOK, ident="cleanup",
                        quiet=True, **options)
 
 
-def _runner_options(settings: RunSettings) -> dict:
-    # -e values reach Ansible through env/extravars, written with the project.
-    options: dict = {"settings": {"suppress_ansible_output": True}, "envvars": {"PATH": _path_with_ansible()}}
+def _runner_options(settings: RunSettings, internal_vars: dict) -> dict:
+    # The user's -e values reach Ansible through env/extravars, written with the project;
+    # rb2ansible's own (run id, jobs to stop) go on the command line.
+    options: dict = {"settings": {"suppress_ansible_output": True}, "envvars": {"PATH": _path_with_ansible()},
+                     "extravars": internal_vars}
     if settings.inventories:
         options["inventory"] = [str(p.resolve()) for p in settings.inventories]
     if settings.limit:

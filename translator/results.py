@@ -92,8 +92,9 @@ class RunResults:
         if kind == "runner_on_start":
             result.status = "running"
         elif kind == "runner_on_ok" and res.get("ansible_job_id"):
-            # The job runs from here on; its own end comes with the join.
-            result.launched_job = res["ansible_job_id"]
+            # The job runs from here on; its own end comes with the join. Its results file finds
+            # it under whichever user it runs as, should it have to be killed.
+            result.launched_job = res.get("results_file") or res["ansible_job_id"]
             result.start = _timestamp(data.get("end"))
         else:
             result.start = _timestamp(data.get("start"))
