@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import Rb2AnsibleError, RunbookInvalid
+from .errors import Rb2AnsibleError, RunbookInvalid, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 DEBUG_LOG = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rb2ansible" / "debug.log"
@@ -163,6 +163,8 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
     compiled = _compile(runbook)
     settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids,
                          verbosity, check, diff)
+    if results_file and not results_file.resolve().parent.is_dir():
+        raise UsageError(f"cannot write the results file {results_file}: its directory does not exist")
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass, ask_become_pass, ask_vault_pass))
     private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
     interrupt = _interrupt_on_sigint()
@@ -174,7 +176,7 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
             shutil.rmtree(private_dir, ignore_errors=True)
     progress.close(execution.results)
     if results_file:
-        results_file.write_text(json.dumps(execution.results.to_json(), indent=2) + "\n")
+        _write_results(results_file, execution.results.to_json())
     if execution.results.interrupted:
         click.echo("interrupted: background jobs were stopped on every host", err=True)
     sys.exit(EXIT_OK if execution.results.status == "successful" else EXIT_FAILED)
@@ -210,6 +212,16 @@ def init(directory: Path) -> None:
     for path in scaffold(directory):
         click.echo(f"created {path}")
     click.echo(f"next: rb2ansible plan {directory} && rb2ansible run {directory}")
+
+
+def _write_results(path: Path, report: dict) -> None:
+    """Write next to the target, then rename: a reader never sees half a file."""
+    try:
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(report, indent=2) + "\n")
+        partial.replace(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the results file {path}: {exc.strerror}") from None
 
 
 def _ask_passwords(ssh: bool, become: bool, vault: bool) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+import time
 
 from rich.console import Console
 from rich.live import Live
@@ -32,17 +33,17 @@ class Progress:
     def update(self, results: RunResults, changed: list[str]) -> None:
         if self.console.is_terminal:
             if self.live is None:
-                self.live = Live(render_tree(results), console=self.console, refresh_per_second=8,
-                                 transient=False)
+                # Re-rendered at every refresh, so running tasks show their time so far.
+                self.live = Live(_LiveTree(results), console=self.console, refresh_per_second=4)
                 self.live.start()
-            self.live.update(render_tree(results))
+            self.live.refresh()
         else:
             for task_id in changed:
                 self._print_finished(results, task_id)
 
     def close(self, results: RunResults) -> None:
         if self.live is not None:
-            self.live.update(render_tree(results))
+            self.live.refresh()
             self.live.stop()
         else:
             for task_id in results.tasks:
@@ -70,6 +71,14 @@ class Progress:
                 self._print_diff(results, task_id, host)
 
 
+class _LiveTree:
+    def __init__(self, results: RunResults):
+        self.results = results
+
+    def __rich__(self) -> Tree:
+        return render_tree(self.results)
+
+
 def render_tree(results: RunResults) -> Tree:
     runbook = results.compiled.runbook
     tree = Tree(Text(runbook.name, style="bold"))
@@ -88,6 +97,7 @@ def _add(parent: Tree, task: Task, results: RunResults) -> None:
             label.append_text(_badge(result))
             label.append(f" {host}", style="dim")
             label.append(_duration(result), style="dim")
+            label.append_text(_message(result))
         parent.add(label)
         return
     kind = "parallel" if type(task).__name__ == "ParallelBlock" else "serial"
@@ -128,11 +138,16 @@ def _badge(result: HostResult) -> Text:
 
 
 def _duration(result: HostResult) -> str:
+    if result.status == "running" and result.start is not None:
+        return f" {max(0.0, time.time() - result.start):.0f}s"
     return f" {result.duration:.1f}s" if result.duration is not None else ""
 
 
 def _message(result: HostResult) -> Text:
     if result.status not in ("failed", "unreachable"):
         return Text("")
-    detail = (result.msg or result.stderr or "").strip().splitlines()
-    return Text(f"  {detail[0][:200]}" if detail else "", style="red")
+    lines = (result.stderr or result.msg or "").strip().splitlines()
+    detail = lines[-1][:200] if lines else ""
+    if result.rc not in (None, 0):
+        detail = f"rc={result.rc}" + (f": {detail}" if detail else "")
+    return Text(f"  {detail}" if detail else "", style="red")

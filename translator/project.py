@@ -10,6 +10,7 @@ from typing import Any
 import ansible_modules
 
 from . import __version__, yamlout
+from .errors import UsageError
 from .emit import COLLECTION, Compiled, jinja_values, variable_noqa
 
 DEFAULT_INVENTORY = {
@@ -86,9 +87,12 @@ ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s
 """
 
 
+MARKER = ".rb2ansible-export"
+
+
 def write_project(compiled: Compiled, directory: Path, settings: RunSettings) -> Path:
     """Lay out DIR/project, DIR/inventory and DIR/env; returns the playbook's path."""
-    directory.mkdir(parents=True, exist_ok=True)
+    _claim(directory)
     project = directory / "project"
     _reset(project)
     runbook = compiled.runbook
@@ -108,6 +112,16 @@ def write_project(compiled: Compiled, directory: Path, settings: RunSettings) ->
     _write_inventory(directory / "inventory", compiled, settings)
     _write_env(directory / "env", settings)
     return project / "site.yml"
+
+
+def _claim(directory: Path) -> None:
+    """Write only into a new or empty directory, or one an earlier export wrote: never over a user's files."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is a file; give a directory to export into")
+    if directory.is_dir() and any(directory.iterdir()) and not (directory / MARKER).exists():
+        raise UsageError(f"{directory} is not empty and was not written by rb2ansible; choose a new directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("This directory is rewritten by `rb2ansible export`.\n")
 
 
 def _write_defaults(compiled: Compiled, folder: Path) -> None:

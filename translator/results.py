@@ -127,6 +127,8 @@ class RunResults:
             stopped = any(self.tasks[e].get(host, HostResult()).status in ("failed", "not_run", "unreachable")
                           for e in earlier)
             result.status = "not_run" if stopped else "skipped"
+            if stopped:
+                result.start = result.end = None  # it never ran
             return
         _apply(result, kind, res, self.leaves[task_id])
 
