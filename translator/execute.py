@@ -127,9 +127,9 @@ def _path_with_ansible() -> str:
 
 
 def _ansible_errors(runner) -> str:
-    lines = _tail(runner).splitlines()
-    errors = [line for line in lines if "ERROR" in line or "error" in line.lower()]
-    return "Ansible stopped before running any task:\n  " + "\n  ".join((errors or lines)[-8:])
+    lines = [line for line in _tail(runner).splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("[ERROR]", "[WARNING]", "ERROR!"))]
+    return "Ansible stopped before running any task:\n  " + "\n  ".join((said or lines)[-8:])
 
 
 def _tail(runner) -> str:

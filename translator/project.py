@@ -80,6 +80,10 @@ gathering = explicit
 retry_files_enabled = false
 interpreter_python = auto_silent
 
+[inventory]
+# An inventory Ansible cannot parse is an error, not a silent fallback to localhost.
+unparsed_is_failed = true
+
 [ssh_connection]
 # One SSH session per host, reused, and modules piped instead of copied: the big speed-ups.
 pipelining = true
