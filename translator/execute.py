@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sysconfig
@@ -127,9 +128,9 @@ def _path_with_ansible() -> str:
 
 
 def _ansible_errors(runner) -> str:
-    lines = [line for line in _tail(runner).splitlines() if line.strip()]
-    said = [line for line in lines if line.startswith(("[ERROR]", "[WARNING]", "ERROR!"))]
-    return "Ansible stopped before running any task:\n  " + "\n  ".join((said or lines)[-8:])
+    text = re.sub(r"\x1b\[[0-9;]*m", "", _tail(runner))  # Ansible colours its output on a pty
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "Ansible stopped before running any task:\n  " + "\n  ".join(lines[-10:])
 
 
 def _tail(runner) -> str:
