@@ -12,7 +12,8 @@ from . import inventory as automatejs_inventory
 from . import modules, variables
 from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
 from .loader import load_node, location_of, scalar_value
-from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile, VaultText
+from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile,
+                    VaultText)
 
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
                 "strategy", "rolling", "tasks"}
@@ -37,16 +38,32 @@ def load_runbook(path: Path) -> Runbook:
     source = runbook_file(Path(path))
     node = load_node(source)
     diagnostics = Diagnostics()
-    runbook = _Builder(source, diagnostics).runbook(node)
+    runbook = _Builder(source, diagnostics, _Counter()).runbook(node)
     diagnostics.raise_if_any()
     return runbook
 
 
+class _Counter:
+    """Numbers leaves across a runbook and the runbooks it includes, so every id is unique."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+
 class _Builder:
-    def __init__(self, source: Path, diagnostics: Diagnostics):
+    def __init__(self, source: Path, diagnostics: Diagnostics, counter: "_Counter",
+                 parent_path: tuple[str, ...] = (), scope: tuple[str, ...] = (),
+                 including: tuple[Path, ...] = ()):
         self.source = source
         self.diagnostics = diagnostics
-        self.leaf_count = 0
+        self.counter = counter
+        self.parent_path = parent_path  # where an included runbook's tasks sit in the including one
+        self.scope = scope
+        self.including = including  # the runbooks that include this one, to refuse cycles
 
     def at(self, node: yaml.Node) -> Location:
         return location_of(node, self.source)
@@ -68,9 +85,9 @@ class _Builder:
             self.error(node, "missing 'tasks': a runbook needs a list of tasks")
         flow = self.choice(fields.get("flow"), ("serial", "parallel"), "serial", "flow")
         options = TaskOptions()
-        children = self.task_list(tasks_node, (), "tasks") if tasks_node is not None else ()
+        children = self.task_list(tasks_node, self.parent_path, "tasks") if tasks_node is not None else ()
         root_class = ParallelBlock if flow == "parallel" else SerialBlock
-        root = root_class(name or "", (), children, options, self.at(tasks_node or node))
+        root = root_class(name or "", self.parent_path, children, options, self.at(tasks_node or node))
         self.check_unique_names(root)
         return Runbook(
             name=name or "",
@@ -118,7 +135,7 @@ class _Builder:
         node = load_node(path)
         if node is None:
             return VarsFile(path, {})
-        nested = _Builder(path, self.diagnostics)
+        nested = _Builder(path, self.diagnostics, self.counter)
         return VarsFile(path, nested.variables(node, path.name))
 
     def rolling(self, node: yaml.Node | None) -> int | str | None:
@@ -172,12 +189,45 @@ class _Builder:
         name = name or ""
         path = (*parent, name)
         options = self.options(keys, leaf=info.kind != "flow")
+        if key == "include":
+            return self.include(name, path, value_node, self.options(keys, leaf=False), location)
         if info.kind == "flow":
             children = self.task_list(value_node, path, key)
             block = SerialBlock if key == "serial" else ParallelBlock
             return block(name, path, children, options, location)
-        self.leaf_count += 1
-        return ModuleCall(name, path, key, self.arguments(key, value_node), options, location, self.leaf_count)
+        return ModuleCall(name, path, key, self.arguments(key, value_node), options, location, self.counter.next(),
+                          self.scope)
+
+    def include(self, name: str, path: tuple[str, ...], node: yaml.Node, options: TaskOptions,
+                location: Location) -> IncludeBlock | None:
+        value = self.plain(node)
+        if not isinstance(value, dict) or not isinstance(value.get("runbook"), str):
+            self.error(node, "'include' takes {runbook: path, vars: {...}}")
+            return None
+        for unknown in sorted(set(value) - {"runbook", "vars"}):
+            self.error(node, f"'include' has no argument '{unknown}'{_hint(unknown, {'runbook', 'vars'})}")
+        include_vars = value.get("vars") or {}
+        if not isinstance(include_vars, dict):
+            self.error(node, "the 'vars' of an include must be a mapping")
+            include_vars = {}
+        target = self.source.parent / value["runbook"]
+        source = runbook_file(target).resolve()
+        if not source.is_file():
+            self.error(node, f"included runbook not found: {target}")
+            return None
+        chain = (*self.including, self.source.resolve())
+        if source in chain:
+            cycle = " -> ".join(p.name if p.parent == source.parent else str(p) for p in (*chain, source))
+            self.error(node, f"include cycle: {cycle}")
+            return None
+        nested = _Builder(source, self.diagnostics, self.counter, path, (*self.scope, name), chain)
+        try:
+            runbook = nested.runbook(load_node(source))
+        except RunbookInvalid as invalid:  # e.g. not even a mapping: report it with the rest
+            self.diagnostics.items.extend(invalid.diagnostics)
+            return None
+        options = TaskOptions(**{**options.__dict__, "vars": {**options.vars, **include_vars}})
+        return IncludeBlock(name, path, (runbook.root,), options, location, runbook, self.scope)
 
     def unknown_key_message(self, key: str, has_module: bool) -> str:
         option = difflib.get_close_matches(key, sorted(OPTION_KEYS | {"name"}), n=1)
@@ -261,8 +311,9 @@ class _Builder:
                 self.diagnostics.error(task.location, f"duplicate task name '{task.name}' (first used at line {first.line})")
             elif task.name:
                 seen[task.name] = task.location
-            for child in getattr(task, "children", ()):
-                visit(child)
+            if not isinstance(task, IncludeBlock):  # an included runbook's names are its own
+                for child in getattr(task, "children", ()):
+                    visit(child)
 
         for child in root.children:
             visit(child)
@@ -364,7 +415,7 @@ class _Builder:
             return None
         node = load_node(path)
         try:
-            return automatejs_inventory.convert(_Builder(path, self.diagnostics).plain(node) if node else None,
+            return automatejs_inventory.convert(_Builder(path, self.diagnostics, self.counter).plain(node) if node else None,
                                                 path.parent)
         except automatejs_inventory.InventoryProblem as problem:
             self.diagnostics.error(location_of(node, path) if node else Location(path, 1, 1), str(problem))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import modules, variables
-from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VaultText
+from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VaultText,
+                    iter_includes)
 from .schedule import Round, Slot, schedule_parallel
 
 COLLECTION = "rb2ansible.runbook"
@@ -39,16 +42,33 @@ class AnsibleTask:
 
 
 @dataclass
+class RoleOutput:
+    """One generated role: a runbook's tasks (main, plus one file per place it is included), its defaults."""
+
+    name: str
+    runbook: Runbook
+    defaults: dict[str, Any]
+    task_files: dict[str, list[AnsibleTask]] = field(default_factory=dict)
+
+
+@dataclass
 class Compiled:
     runbook: Runbook
-    role: str
+    role: str  # the role of the runbook itself; included runbooks have roles of their own
     play: dict[str, Any]
-    tasks: list[AnsibleTask]
-    defaults: dict[str, Any]  # runbook `vars`, lowest precedence
+    roles: dict[str, RoleOutput]
     index: dict[str, TaskRef] = field(default_factory=dict)  # emitted task name -> meaning
     # leaf id -> ids of the earlier leaves of its serial lists inside a parallel block: when one of
     # those failed, the leaf is skipped by a guard, and counts as "not run".
     guarded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> list[AnsibleTask]:
+        return self.roles[self.role].task_files["main"]
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self.roles[self.role].defaults
 
     @property
     def leaves(self) -> list[ModuleCall]:
@@ -65,29 +85,64 @@ def role_name(runbook_name: str) -> str:
     return name if name[:1].isalpha() else f"rb_{name}"
 
 
+def role_names(runbook: Runbook) -> dict[Path, str]:
+    """A distinct role name for the runbook and for every runbook it includes, by file."""
+    names: dict[Path, str] = {}
+    for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
+        source = book.source.resolve()
+        if source not in names:
+            wanted = candidate = role_name(book.name)
+            number = 2
+            while candidate in names.values():
+                candidate, number = f"{wanted}_{number}", number + 1
+            names[source] = candidate
+    return names
+
+
 def compile_runbook(runbook: Runbook) -> Compiled:
-    role = role_name(runbook.name)
-    emitter = _Emitter(runbook, role)
-    tasks = emitter.children(runbook.root, TaskOptions())  # play-level `become` covers `sudo: true`
+    roles = role_names(runbook)
+    emitter = _Emitter(runbook, roles)
+    role = roles[runbook.source.resolve()]
+    emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())
+    for include in iter_includes(runbook.root):  # each included runbook also stands alone as a role
+        sub = roles[include.runbook.source.resolve()]
+        if "main" not in emitter.roles[sub].task_files:
+            # Written from the include's copy of the runbook, without the include's place in names.
+            alone = _Emitter(include.runbook, roles, strip_path=len(include.path), strip_scope=len(include.scope) + 1)
+            emitter.roles[sub].task_files["main"] = alone.children(include.runbook.root, _base(include.runbook))
+            for name, output in alone.roles.items():
+                for file, tasks in output.task_files.items():
+                    emitter.roles[name].task_files.setdefault(file, tasks)
     play: dict[str, Any] = {
         "name": _display(runbook.name),
         "hosts": variables.to_jinja(runbook.hosts),
         "gather_facts": runbook.facts,
     }
     if runbook.sudo:
-        play["become"] = True
+        play["become"] = True  # covers `sudo: true`
     if runbook.strategy != "linear":
         play["strategy"] = runbook.strategy
     if runbook.rolling is not None:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
-    return Compiled(runbook, role, play, tasks, jinja_values(runbook.vars), emitter.index, emitter.guarded_by)
+    return Compiled(runbook, role, play, emitter.roles, emitter.index, emitter.guarded_by)
+
+
+def _base(runbook: Runbook) -> TaskOptions:
+    """What a runbook's own top level asks of every task when it runs as an included role."""
+    return TaskOptions(sudo=True) if runbook.sudo else TaskOptions()
 
 
 class _Emitter:
-    def __init__(self, runbook: Runbook, role: str):
+    def __init__(self, runbook: Runbook, role_of: dict[Path, str], strip_path: int = 0, strip_scope: int = 0):
         self.runbook = runbook
-        self.role = role
+        self.strip_path, self.strip_scope = strip_path, strip_scope
+        self.role_of = role_of
+        self.role = role_of[runbook.source.resolve()]  # the role whose files are being written
+        self.roles: dict[str, RoleOutput] = {}
+        for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
+            name = role_of[book.source.resolve()]
+            self.roles.setdefault(name, RoleOutput(name, book, jinja_values(_own_defaults(book))))
         self.index: dict[str, TaskRef] = {}
         self.join_of: dict[str, str] = {}  # background leaf id -> the variable its join registers
         self.guarded_by: dict[str, tuple[str, ...]] = {}
@@ -101,17 +156,38 @@ class _Emitter:
     def task(self, task: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         if isinstance(task, ModuleCall):
             return [self.leaf(task, task.options.inherit(inherited))]
+        if isinstance(task, IncludeBlock):
+            return [self.include(task, inherited)]
         body = self.children(task, inherited)
         kind = "serial" if isinstance(task, SerialBlock) else "parallel"
         return [AnsibleTask(self.comment(task, kind), {"name": self.name(f"{kind.capitalize()}: {task.name}", None)}, body)]
+
+    def include(self, include: IncludeBlock, inherited: TaskOptions) -> AnsibleTask:
+        """Outside parallel, an include is a role call: the nested runbook's role, one tasks file per call."""
+        sub_role = self.role_of[include.runbook.source.resolve()]
+        site = re.sub(r"[^a-z0-9_]+", "_", "__".join(self.path(include)).lower()).strip("_") or "included"
+        outer_role, self.role = self.role, sub_role
+        self.roles[sub_role].task_files[site] = self.children(include.children[0], _base(include.runbook))
+        self.role = outer_role
+        fields: dict[str, Any] = {
+            "name": self.name(f"Include {include.name}", None),
+            "ansible.builtin.import_role": {"name": sub_role, "tasks_from": site},
+        }
+        fields.update(_keywords(include.options.inherit(inherited)))
+        conditions = [variables.to_condition(c) for c in include.options.inherit(inherited).when]
+        if conditions:
+            fields["when"] = conditions[0] if len(conditions) == 1 else conditions
+        noqa = {("vars", name): VARIABLE_RULES for name in fields.get("vars", {})}
+        return AnsibleTask(self.comment(include, "include"), fields, noqa=noqa)
 
     # -- leaves --------------------------------------------------------------------------------
 
     def leaf(self, leaf: ModuleCall, options: TaskOptions, *, guards=(), background=False,
              in_parallel=False) -> AnsibleTask:
-        fqcn, args, extra = _module_call(leaf)
+        fqcn, args, extra = _module_call(leaf, self.files_prefix(leaf))
         kind = "launch" if background else "leaf"
-        fields: dict[str, Any] = {"name": self.name(_display(leaf.name), TaskRef(kind, (leaf.task_id,)))}
+        display = _display(" › ".join((*leaf.scope[self.strip_scope:], leaf.name)))
+        fields: dict[str, Any] = {"name": self.name(display, TaskRef(kind, (leaf.task_id,)))}
         fields[fqcn] = args
         fields.update(extra)
         fields.update(_keywords(options))
@@ -218,9 +294,19 @@ class _Emitter:
             self.index[name] = ref
         return name
 
+    def files_prefix(self, leaf: ModuleCall) -> str:
+        """A leaf of an included runbook emitted into another role finds its files through its own role."""
+        own = self.role_of.get(leaf.location.path.resolve(), self.role)
+        return "" if own == self.role else f"roles/{own}/"
+
+    def path(self, task: Task) -> tuple[str, ...]:
+        return task.path[self.strip_path:]
+
     def comment(self, task: Task, kind: str) -> str:
-        where = f"{self.runbook.source.name}:{task.location.line}"
-        return f"{where} {kind} '{' > '.join(task.path)}'"
+        source = task.location.path
+        shown = source.name if source.resolve() == self.runbook.source.resolve() else \
+            os.path.relpath(source.resolve(), self.runbook.source.resolve().parent)
+        return f"{shown}:{task.location.line} {kind} '{' > '.join(self.path(task))}'"
 
 
 def _walk(task: Task):
@@ -261,7 +347,11 @@ def _display(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _module_call(leaf: ModuleCall) -> tuple[str, Any, dict[str, Any]]:
+def _own_defaults(runbook: Runbook) -> dict[str, Any]:
+    return dict(runbook.vars)
+
+
+def _module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dict[str, Any]]:
     """The FQCN, arguments and extra task keywords a leaf compiles to."""
     info = modules.resolve(leaf.module)
     args = leaf.args
@@ -280,7 +370,9 @@ def _module_call(leaf: ModuleCall) -> tuple[str, Any, dict[str, Any]]:
         args = dict(args)
         if "variables" in args:
             extra["vars"] = jinja_values(args.pop("variables"))
-        renamed = {"src": args.pop("source"), "dest": args.pop("destination")}
+        folder = "files" if leaf.module == "file" else "templates"
+        source = args.pop("source")
+        renamed = {"src": f"{files_prefix}{folder}/{source}" if files_prefix else source, "dest": args.pop("destination")}
         renamed["mode"] = _file_mode(args.pop("mode", "preserve"))
         for key in ("owner", "group"):
             if key in args:

@@ -60,6 +60,7 @@ class ModuleCall:
     options: TaskOptions
     location: Location
     index: int = 0  # position among the runbook's leaves, in runbook order
+    scope: tuple[str, ...] = ()  # names of the includes this task sits in, outermost first
 
     @property
     def task_id(self) -> str:
@@ -84,7 +85,28 @@ class ParallelBlock:
     location: Location
 
 
-Task = Union[ModuleCall, SerialBlock, ParallelBlock]
+@dataclass(frozen=True)
+class IncludeBlock:
+    """`include: {runbook, vars}`: a nested runbook, run in place with its own variables."""
+
+    name: str
+    path: tuple[str, ...]
+    children: tuple["Task", ...]  # one child: the nested runbook's top level
+    options: TaskOptions  # the include task's own keywords; `vars` are the include's vars
+    location: Location
+    runbook: "Runbook"
+    scope: tuple[str, ...] = ()  # the includes this include sits in
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The nested runbook's own defaults: its `vars`, then var.yml and readable vars_files."""
+        values = dict(self.runbook.vars)
+        for vars_file in self.runbook.vars_files:
+            values.update(vars_file.values or {})
+        return values
+
+
+Task = Union[ModuleCall, SerialBlock, ParallelBlock, IncludeBlock]
 
 
 @dataclass(frozen=True)
@@ -117,6 +139,14 @@ class Runbook:
 
     def leaves(self) -> list[ModuleCall]:
         return list(iter_leaves(self.root))
+
+
+def iter_includes(task: Task):
+    """Every include in a task tree, outermost first."""
+    for child in getattr(task, "children", ()):
+        if isinstance(child, IncludeBlock):
+            yield child
+        yield from iter_includes(child)
 
 
 def iter_leaves(task: Task):

@@ -18,6 +18,7 @@ CORE_MODULES: dict[str, str | None] = {
     "template": "ansible.builtin.template",
     "serial": None,
     "parallel": None,
+    "include": None,
 }
 
 # Task keywords of Ansible's that are structure, not work: a runbook says serial/parallel instead.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
+from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
 from .schedule import schedule_parallel
 
 
@@ -24,6 +24,10 @@ def _serial(children: tuple[Task, ...], inherited: TaskOptions, depth: int) -> l
         pad = "  " * depth
         if isinstance(task, ModuleCall):
             lines.append(f"{pad}{step}. {task.name} [{task.module}]")
+        elif isinstance(task, IncludeBlock):
+            lines.append(f"{pad}{step}. {task.name}: include {task.runbook.source.parent.name}/"
+                         f"{task.runbook.source.name} (its role), in order")
+            lines += _serial(task.children[0].children, TaskOptions(), depth + 1)
         elif isinstance(task, ParallelBlock):
             lines.append(f"{pad}{step}. {task.name}: parallel, {len(task.children)} children")
             lines += _parallel(task, inherited, depth + 1)
@@ -37,12 +41,12 @@ def _parallel(block: ParallelBlock, inherited: TaskOptions, depth: int) -> list[
     pad = "  " * depth
     lines = []
     for round_ in schedule_parallel(block, inherited):
-        together = [s.leaf.name for s in round_.slots]
+        together = [_name(s.leaf) for s in round_.slots]
         lines.append(f"{pad}round {round_.number}: together: {', '.join(together)}")
         for slot in round_.background:
-            lines.append(f"{pad}  - {slot.leaf.name}: background job{_after(slot.guards)}")
+            lines.append(f"{pad}  - {_name(slot.leaf)}: background job{_after(slot.guards)}")
         for slot in round_.foreground:
-            lines.append(f"{pad}  - {slot.leaf.name}: foreground, because {slot.foreground_reason}"
+            lines.append(f"{pad}  - {_name(slot.leaf)}: foreground, because {slot.foreground_reason}"
                          f"{_after(slot.guards)}")
         if round_.background:
             lines.append(f"{pad}  then wait for {len(round_.background)} job(s) in one round trip")
@@ -53,4 +57,8 @@ def _parallel(block: ParallelBlock, inherited: TaskOptions, depth: int) -> list[
 def _after(guards: tuple[ModuleCall, ...]) -> str:
     if not guards:
         return ""
-    return f" (runs only if {', '.join(g.name for g in guards)} did not fail)"
+    return f" (runs only if {', '.join(_name(g) for g in guards)} did not fail)"
+
+
+def _name(leaf: ModuleCall) -> str:
+    return " › ".join((*leaf.scope, leaf.name))

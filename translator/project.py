@@ -11,7 +11,7 @@ import ansible_modules
 
 from . import __version__, yamlout
 from .errors import UsageError
-from .emit import COLLECTION, Compiled, jinja_values, variable_noqa
+from .emit import COLLECTION, Compiled, RoleOutput, jinja_values, variable_noqa
 
 DEFAULT_INVENTORY = {
     "all": {
@@ -99,19 +99,10 @@ def write_project(compiled: Compiled, directory: Path, settings: RunSettings) ->
     _claim(directory)
     project = directory / "project"
     _reset(project)
-    runbook = compiled.runbook
-    source = runbook.source.name
-    (project / "site.yml").write_text(yamlout.document([compiled.play], source))
+    (project / "site.yml").write_text(yamlout.document([compiled.play], compiled.runbook.source.name))
     (project / "ansible.cfg").write_text(ansible_cfg(settings.forks or 50))
-    role = project / "roles" / compiled.role
-    (role / "tasks").mkdir(parents=True)
-    (role / "tasks" / "main.yml").write_text(yamlout.task_document(compiled.tasks, source))
-    _write_defaults(compiled, role / "defaults" / "main")
-    (role / "meta").mkdir()
-    (role / "meta" / "main.yml").write_text(yamlout.document(_role_meta(compiled), source))
-    for folder in ("files", "templates"):
-        if (runbook.directory / folder).is_dir():
-            shutil.copytree(runbook.directory / folder, role / folder)
+    for role in compiled.roles.values():
+        _write_role(role, project / "roles" / role.name)
     _vendor_collection(project / "collections")
     _write_inventory(directory / "inventory", compiled, settings)
     _write_env(directory / "env", settings)
@@ -128,15 +119,27 @@ def _claim(directory: Path) -> None:
     (directory / MARKER).write_text("This directory is rewritten by `rb2ansible export`.\n")
 
 
-def _write_defaults(compiled: Compiled, folder: Path) -> None:
+def _write_role(role: RoleOutput, folder: Path) -> None:
+    source = role.runbook.source.name
+    (folder / "tasks").mkdir(parents=True)
+    for name, tasks in sorted(role.task_files.items()):
+        (folder / "tasks" / f"{name}.yml").write_text(yamlout.task_document(tasks, source))
+    _write_defaults(role, folder / "defaults" / "main")
+    (folder / "meta").mkdir()
+    (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), source))
+    for files in ("files", "templates"):
+        if (role.runbook.directory / files).is_dir():
+            shutil.copytree(role.runbook.directory / files, folder / files)
+
+
+def _write_defaults(role: RoleOutput, folder: Path) -> None:
     # Role defaults sit below inventory in Ansible's precedence, as runbook variables must.
     # Files in defaults/main/ load in name order, so later sources override earlier ones.
     folder.mkdir(parents=True)
-    source = compiled.runbook.source.name
-    if compiled.defaults:
-        (folder / "00_runbook.yml").write_text(
-            yamlout.document(compiled.defaults, source, variable_noqa(compiled.defaults)))
-    for number, vars_file in enumerate(compiled.runbook.vars_files, start=1):
+    source = role.runbook.source.name
+    if role.defaults:
+        (folder / "00_runbook.yml").write_text(yamlout.document(role.defaults, source, variable_noqa(role.defaults)))
+    for number, vars_file in enumerate(role.runbook.vars_files, start=1):
         target = folder / f"{number:02d}_{vars_file.path.stem}.yml"
         if vars_file.values is None:
             shutil.copyfile(vars_file.path, target)  # Vault-encrypted: stays encrypted
@@ -145,11 +148,11 @@ def _write_defaults(compiled: Compiled, folder: Path) -> None:
             target.write_text(yamlout.document(values, vars_file.path.name, variable_noqa(values)))
 
 
-def _role_meta(compiled: Compiled) -> dict[str, Any]:
-    runbook = compiled.runbook
+def _role_meta(role: RoleOutput) -> dict[str, Any]:
+    runbook = role.runbook
     return {
         "galaxy_info": {
-            "role_name": compiled.role,
+            "role_name": role.name,
             "namespace": "rb2ansible",
             "author": "rb2ansible",
             "description": runbook.description or f"Runbook {runbook.name}, compiled by rb2ansible",

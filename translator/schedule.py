@@ -9,11 +9,11 @@ predecessors failed is skipped by a guard, so a failure stops only its own seria
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 
 from . import modules
-from .model import ModuleCall, ParallelBlock, SerialBlock, Task, TaskOptions
+from .model import IncludeBlock, ModuleCall, ParallelBlock, SerialBlock, Task, TaskOptions
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,15 @@ def placement(leaf: ModuleCall) -> tuple[bool, str]:
 
 def _steps(task: Task, inherited: TaskOptions, guards: tuple[ModuleCall, ...]) -> list[list[Slot]]:
     options = task.options.inherit(inherited)
+    if isinstance(task, IncludeBlock):
+        # Run in place inside the block: the nested runbook's defaults travel as task vars,
+        # below the include's own vars (outside parallel they are its role's defaults).
+        options = replace(options, vars={**inherited.vars, **task.defaults, **task.options.vars},
+                          sudo=True if task.runbook.sudo and options.sudo is None else options.sudo)
     if isinstance(task, ModuleCall):
         background, reason = placement(task)
         return [[Slot(task, options, background, reason, guards)]]
-    if isinstance(task, SerialBlock):
+    if isinstance(task, (SerialBlock, IncludeBlock)):
         steps: list[list[Slot]] = []
         earlier = guards
         for child in task.children:
