@@ -186,18 +186,25 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
 @_runbook_argument
 @click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the ansible-runner private data dir into.")
+@click.option("--role", "as_role", is_flag=True,
+              help="Write the runbook as a standalone role (OUTPUT/<role>/, with meta/argument_specs.yml) "
+                   "instead of a runnable project.")
 @_ansible_options
-def export(runbook: Path, output: Path, inventories, extra_vars, limit, tags, forks, vault_password_files,
-           vault_ids, verbosity) -> None:
+def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, limit, tags, forks,
+           vault_password_files, vault_ids, verbosity) -> None:
     """Write the generated Ansible project for review, ansible-runner or AWX.
 
     \b
     Then either:  ansible-runner run OUTPUT -p site.yml
     or:           cd OUTPUT/project && ansible-playbook site.yml
+    With --role:  OUTPUT/<role>/ is a role for Galaxy or any playbook's roles/.
     """
-    from .project import write_project
+    from .project import write_project, write_roles
 
     compiled = _compile(runbook)
+    if as_role:
+        click.echo(f"wrote {write_roles(compiled, output)}")
+        return
     settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity)
     playbook = write_project(compiled, output, settings)
     click.echo(f"wrote {playbook}")

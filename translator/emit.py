@@ -223,7 +223,7 @@ class _Emitter:
     # -- parallel blocks -----------------------------------------------------------------------
 
     def parallel(self, block: ParallelBlock, inherited: TaskOptions) -> list[AnsibleTask]:
-        rounds = schedule_parallel(block, inherited)
+        rounds = schedule_parallel(block, inherited, self.carried_defaults)
         for round_ in rounds:
             for slot in round_.background:
                 self.join_of[slot.leaf.task_id] = self.join_var(round_.background[0].leaf)
@@ -235,6 +235,17 @@ class _Emitter:
                 tasks.append(self.join(block, round_))
         tasks.append(self.gate(block, [s.leaf for r in rounds for s in r.slots]))
         return tasks
+
+    def carried_defaults(self, include: IncludeBlock) -> dict[str, Any]:
+        """Inside parallel an included runbook's tasks run in this role: its defaults join this role's
+        defaults (below the inventory, as everywhere), except names this role already gives another
+        value, which travel with its tasks as task vars instead."""
+        defaults = self.roles[self.role].defaults
+        carried = {}
+        for name, value in jinja_values(include.defaults).items():
+            if defaults.setdefault(name, value) != value:
+                carried[name] = value
+        return carried
 
     def slot(self, slot: Slot, background: bool) -> AnsibleTask:
         if slot.guards:
@@ -297,7 +308,8 @@ class _Emitter:
     def files_prefix(self, leaf: ModuleCall) -> str:
         """A leaf of an included runbook emitted into another role finds its files through its own role."""
         own = self.role_of.get(leaf.location.path.resolve(), self.role)
-        return "" if own == self.role else f"roles/{own}/"
+        # Sibling roles: true in the exported project and beside an `export --role`.
+        return "" if own == self.role else f"{{{{ role_path }}}}/../{own}/"
 
     def path(self, task: Task) -> tuple[str, ...]:
         return task.path[self.strip_path:]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import zip_longest
+from typing import Callable
 
 from . import modules
 from .model import IncludeBlock, ModuleCall, ParallelBlock, SerialBlock, Task, TaskOptions
@@ -39,8 +40,10 @@ class Round:
         return tuple(s for s in self.slots if not s.background)
 
 
-def schedule_parallel(block: ParallelBlock, inherited: TaskOptions) -> tuple[Round, ...]:
-    steps = _steps(block, inherited, guards=())
+def schedule_parallel(block: ParallelBlock, inherited: TaskOptions,
+                      carried: Callable[[IncludeBlock], dict] | None = None) -> tuple[Round, ...]:
+    """`carried(include)`: the nested runbook defaults its tasks must carry as task vars (default: all)."""
+    steps = _steps(block, inherited, (), carried or (lambda include: include.defaults))
     return tuple(Round(number, tuple(slots)) for number, slots in enumerate(steps, start=1))
 
 
@@ -56,12 +59,11 @@ def placement(leaf: ModuleCall) -> tuple[bool, str]:
     return True, ""
 
 
-def _steps(task: Task, inherited: TaskOptions, guards: tuple[ModuleCall, ...]) -> list[list[Slot]]:
+def _steps(task: Task, inherited: TaskOptions, guards: tuple[ModuleCall, ...], carried) -> list[list[Slot]]:
     options = task.options.inherit(inherited)
     if isinstance(task, IncludeBlock):
-        # Run in place inside the block: the nested runbook's defaults travel as task vars,
-        # below the include's own vars (outside parallel they are its role's defaults).
-        options = replace(options, vars={**inherited.vars, **task.defaults, **task.options.vars},
+        # Run in place inside the block, below the include's own vars.
+        options = replace(options, vars={**inherited.vars, **carried(task), **task.options.vars},
                           sudo=True if task.runbook.sudo and options.sudo is None else options.sudo)
     if isinstance(task, ModuleCall):
         background, reason = placement(task)
@@ -70,11 +72,12 @@ def _steps(task: Task, inherited: TaskOptions, guards: tuple[ModuleCall, ...]) -
         steps: list[list[Slot]] = []
         earlier = guards
         for child in task.children:
-            child_steps = _steps(child, options, earlier)
+            child_steps = _steps(child, options, earlier, carried)
             steps.extend(child_steps)
             earlier = earlier + tuple(s.leaf for step in child_steps for s in step)
         return steps
     merged: list[list[Slot]] = []
-    for same_round in zip_longest(*(_steps(child, options, guards) for child in task.children), fillvalue=[]):
+    for same_round in zip_longest(*(_steps(child, options, guards, carried) for child in task.children),
+                                  fillvalue=[]):
         merged.append([slot for step in same_round for slot in step])
     return merged

@@ -52,3 +52,29 @@ def test_include_cycles_and_missing_runbooks_are_located_errors(rb2ansible, tmp_
     assert done.code == 2
     assert f"{tmp_path}/b.yml:4:12: error: include cycle: a.yml -> b.yml -> a.yml" in done.stderr
     assert f"{tmp_path}/b.yml:6:12: error: included runbook not found" in done.stderr
+
+
+def test_export_role_is_a_standalone_role_a_playbook_can_use(rb2ansible, tmp_path):
+    out = tmp_path / "roles"
+    done = rb2ansible("export", "--role", str(CASE), "-o", str(out), results=False)
+    assert done.code == 0, done.stderr
+    specs = (out / "sub" / "meta" / "argument_specs.yml").read_text()
+    assert "word:" in specs and "default: default-word" in specs and "type: str" in specs
+    env = {**os.environ, "PATH": f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    lint = subprocess.run(["ansible-lint", "--offline", "--profile", "production"], cwd=out,
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    (out / "use.yml").write_text(f"""- name: Use the exported role
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars: {{ansible_python_interpreter: {os.sys.executable}, out_dir: {tmp_path}}}
+  roles:
+    - role: includes
+""")
+    played = subprocess.run(["ansible-playbook", "-i", "localhost,", "use.yml"], cwd=out, capture_output=True,
+                            text=True, env=env, timeout=600)
+    assert played.returncode == 0, played.stdout + played.stderr
+    for word in ("alpha", "default-word", "gamma"):
+        assert (tmp_path / f"{word}.txt").read_text() == f"the word is {word}\n"
