@@ -68,7 +68,7 @@ class ModuleCall:
 
 
 @dataclass(frozen=True)
-class SerialBlock:
+class Block:
     name: str
     path: tuple[str, ...]
     children: tuple["Task", ...]
@@ -77,12 +77,13 @@ class SerialBlock:
 
 
 @dataclass(frozen=True)
-class ParallelBlock:
-    name: str
-    path: tuple[str, ...]
-    children: tuple["Task", ...]
-    options: TaskOptions
-    location: Location
+class SerialBlock(Block):
+    """Children run in order; a failure stops the rest of the list."""
+
+
+@dataclass(frozen=True)
+class ParallelBlock(Block):
+    """Children start together; the block ends when all have ended."""
 
 
 @dataclass(frozen=True)
