@@ -13,6 +13,8 @@ declare -A NEEDED=(
   [procps]=/usr/bin/ps
   [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg
   [util-linux]=/usr/bin/setsid
+  [sshpass]=/usr/bin/sshpass  # Ansible's password SSH (--ask-pass)
+  [postgresql-15]=/usr/lib/postgresql/15/bin/initdb  # the academic-stack services' tests
 )
 
 missing=()

@@ -1,0 +1,1 @@
+"""auth-service: user registration and login, issuing the JWTs that acad-service accepts."""
