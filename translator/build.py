@@ -9,10 +9,10 @@ from typing import Any
 import yaml
 
 from . import inventory as automatejs_inventory
-from . import modules, variables
+from . import easy_modules, modules, variables
 from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
 from .loader import load_node, location_of, scalar_value
-from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile,
+from .model import (IncludeBlock, ModuleCall, ModuleInfo, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile,
                     VaultText)
 
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
@@ -171,7 +171,7 @@ class _Builder:
         resolved, unknown = {}, []
         for key in keys:
             if key != "name" and key not in OPTION_KEYS:
-                info = modules.resolve(key)
+                info = self.resolve(key, keys[key][0])
                 resolved.update({key: info}) if info else unknown.append(key)
         for key in unknown:
             self.error(keys[key][0], self.unknown_key_message(key, bool(resolved)))
@@ -180,7 +180,7 @@ class _Builder:
                        f"task '{name}' has more than one module key: {', '.join(resolved)} (one per task)")
         if not resolved and not unknown:
             self.error(node, f"task '{name}' has no module: add one key such as 'shell' or 'echo'")
-        if len(resolved) != 1 or unknown:
+        if len(resolved) != 1 or unknown or any(i.kind == "broken" for i in resolved.values()):
             for key in resolved:
                 self.plain(keys[key][1])  # still report bad `${` inside
             return None
@@ -196,7 +196,24 @@ class _Builder:
             block = SerialBlock if key == "serial" else ParallelBlock
             return block(name, path, children, options, location)
         return ModuleCall(name, path, key, self.arguments(key, value_node), options, location, self.counter.next(),
-                          self.scope)
+                          self.scope, info)
+
+    def resolve(self, key: str, key_node: yaml.Node):
+        """Resolve a module key now, so a broken or unbundlable easy module is a located error."""
+        try:
+            info = modules.resolve(key, self.source.parent)
+            if info is not None and info.kind == "easy":
+                easy_modules.build_ansible_module(info.easy)  # checks its imports; cached for emission
+            return info
+        except easy_modules.EasyModuleError as problem:
+            self.error(key_node, str(problem))
+            return ModuleInfo(key, None, "broken", False)  # known, but not usable: no second error
+
+    def suggestions(self, key: str) -> list[str]:
+        try:
+            return modules.suggestions(key, self.source.parent)
+        except easy_modules.EasyModuleError:
+            return modules.suggestions(key)
 
     def include(self, name: str, path: tuple[str, ...], node: yaml.Node, options: TaskOptions,
                 location: Location) -> IncludeBlock | None:
@@ -233,7 +250,7 @@ class _Builder:
         option = difflib.get_close_matches(key, sorted(OPTION_KEYS | {"name"}), n=1)
         if has_module or option:
             return f"unknown task key '{key}'" + (f" (did you mean '{option[0]}'?)" if option else "")
-        hint = modules.suggestions(key)
+        hint = self.suggestions(key)
         return f"unknown module '{key}'" + (f" (did you mean {' or '.join(repr(h) for h in hint)}?)" if hint else "")
 
     def arguments(self, key: str, node: yaml.Node) -> Any:

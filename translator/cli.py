@@ -26,6 +26,9 @@ DEBUG_LOG = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rb
 def main() -> None:
     try:
         cli.main(standalone_mode=False, prog_name="rb2ansible")
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        sys.stderr.close()
+        sys.exit(EXIT_FAILED)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.Abort:
@@ -174,9 +177,9 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
     finally:
         if export_dir is None:
             shutil.rmtree(private_dir, ignore_errors=True)
-    progress.close(execution.results)
-    if results_file:
+    if results_file:  # first: the file is the record, whatever happens to the terminal
         _write_results(results_file, execution.results.to_json())
+    progress.close(execution.results)
     if execution.results.interrupted:
         click.echo("interrupted: background jobs were stopped on every host", err=True)
     sys.exit(EXIT_OK if execution.results.status == "successful" else EXIT_FAILED)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from . import modules, variables
+from . import variables
 from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VaultText,
                     iter_includes)
 from .schedule import Round, Slot, schedule_parallel
@@ -200,7 +200,7 @@ class _Emitter:
             fields["poll"] = 0
             # Marks the job as this run's, so an interrupted run can find it even unannounced.
             fields["environment"] = {**fields.get("environment", {}), RUN_ID_VARIABLE: RUN_ID_VALUE}
-        elif options.timeout and modules.resolve(leaf.module).background:
+        elif options.timeout and leaf.target.background:
             # As an async job polled in place, the command is killed on the host at the limit;
             # Ansible's `timeout` keyword would only stop waiting for it.
             fields["async"] = options.timeout
@@ -340,7 +340,7 @@ VARIABLE_RULES = "var-naming"
 
 def _user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str, ...], str]:
     noqa: dict[tuple[str, ...], str] = {}
-    if modules.resolve(leaf.module).fqcn in COMMAND_MODULES:
+    if leaf.target.fqcn in COMMAND_MODULES:
         noqa[("name",)] = SHELL_RULES
     for name in fields.get("vars", {}):
         noqa[("vars", name)] = VARIABLE_RULES
@@ -365,7 +365,7 @@ def _own_defaults(runbook: Runbook) -> dict[str, Any]:
 
 def _module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dict[str, Any]]:
     """The FQCN, arguments and extra task keywords a leaf compiles to."""
-    info = modules.resolve(leaf.module)
+    info = leaf.target
     args = leaf.args
     extra: dict[str, Any] = {}
     if leaf.module == "echo":

@@ -17,6 +17,18 @@ class VaultText:
 
 
 @dataclass(frozen=True)
+class ModuleInfo:
+    """What a task's module key resolved to, at validation time."""
+
+    key: str  # as written in the runbook
+    fqcn: str | None  # the Ansible module emitted, None for flow constructs
+    kind: str  # "core", "flow", "easy" or "ansible"
+    background: bool  # can run as an Ansible async job
+    foreground_reason: str = ""  # why not, in words for `plan`
+    easy: Any = None  # the EasyModule behind an easy module
+
+
+@dataclass(frozen=True)
 class TaskOptions:
     """The keywords a task may carry besides its module; composites pass theirs down to leaves."""
 
@@ -61,6 +73,7 @@ class ModuleCall:
     location: Location
     index: int = 0  # position among the runbook's leaves, in runbook order
     scope: tuple[str, ...] = ()  # names of the includes this task sits in, outermost first
+    target: ModuleInfo | None = None  # the resolved module
 
     @property
     def task_id(self) -> str:

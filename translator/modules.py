@@ -7,8 +7,11 @@ import difflib
 import inspect
 import io
 import pkgutil
-from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+
+from . import easy_modules
+from .model import ModuleInfo
 
 # The runbook's own modules and the Ansible module each compiles to (None: a flow construct).
 CORE_MODULES: dict[str, str | None] = {
@@ -31,31 +34,35 @@ STRUCTURAL_ACTIONS = {
 _ASYNC_AT_RUNTIME = {"ansible.builtin.shell"}
 
 
-@dataclass(frozen=True)
-class ModuleInfo:
-    key: str  # as written in the runbook
-    fqcn: str | None  # the Ansible module emitted, None for flow constructs
-    kind: str  # "core", "flow" or "ansible"
-    background: bool  # can run as an Ansible async job
-    foreground_reason: str = ""  # why not, in words for `plan`
+EASY_COLLECTION = "rb2ansible.easy"
 
 
-def resolve(key: str) -> ModuleInfo | None:
-    """The module a task key names, or None when neither rb2ansible nor Ansible knows it."""
+def resolve(key: str, runbook_dir: Path | None = None) -> ModuleInfo | None:
+    """The module a task key names, or None when neither rb2ansible nor Ansible knows it.
+
+    Order: the runbook's own words (echo, shell, serial...), then easy modules (the runbook's
+    modules/, rb2ansible's, installed packages'), then Ansible's modules and actions.
+    Raises EasyModuleError for an easy module file that is there but broken.
+    """
     if key in CORE_MODULES:
         fqcn = CORE_MODULES[key]
         if fqcn is None:
             return ModuleInfo(key, None, "flow", False)
         return _with_async_support(key, fqcn, "core")
+    easy = easy_modules.find(key, runbook_dir) if runbook_dir is not None else None
+    if easy is not None:
+        # Plain JSON-protocol modules: Ansible runs them as async jobs like any other module.
+        return ModuleInfo(key, f"{EASY_COLLECTION}.{easy.ansible_name}", "easy", True, easy=easy)
     fqcn = _ansible_fqcn(key)
     if fqcn is None or fqcn.rsplit(".", 1)[-1] in STRUCTURAL_ACTIONS and fqcn.startswith("ansible."):
         return None
     return _with_async_support(key, fqcn, "ansible")
 
 
-def suggestions(key: str) -> list[str]:
-    """Close names for a key nobody knows: the core modules first, then Ansible's builtins."""
-    names = list(dict.fromkeys([*CORE_MODULES, *sorted(_builtin_short_names())]))
+def suggestions(key: str, runbook_dir: Path | None = None) -> list[str]:
+    """Close names for a key nobody knows: the core modules, easy modules, then Ansible's builtins."""
+    easy = [m.name for m in easy_modules.available(runbook_dir)] if runbook_dir is not None else []
+    names = list(dict.fromkeys([*CORE_MODULES, *easy, *sorted(_builtin_short_names())]))
     return difflib.get_close_matches(key, names, n=3, cutoff=0.6)
 
 

@@ -109,13 +109,20 @@ class RunResults:
         for task_id in ref.leaf_ids:
             result = self.tasks[task_id].setdefault(host, HostResult())
             job = jobs.get(task_id)
-            if result.launched_job is None or job is None or job.get("skipped"):
-                if kind == "runner_on_failed" and result.launched_job:
+            if result.launched_job is None:
+                continue  # never launched: its launch event already said why
+            if job is None:
+                if kind == "runner_on_failed":
                     result.status, result.msg = "failed", _text(data.get("res", {}).get("msg"))
                 continue
             result.start = job.get("start") or result.start
             result.end = job.get("end") or _timestamp(data.get("end"))
-            self.apply(result, "runner_on_failed" if job.get("failed") else "runner_on_ok", job, task_id)
+            outcome = "runner_on_skipped" if job.get("skipped") else \
+                "runner_on_failed" if job.get("failed") else "runner_on_ok"
+            if outcome == "runner_on_skipped":  # the module itself skipped, e.g. shell in check mode
+                result.status, result.msg = "skipped", _text(job.get("msg"))
+            else:
+                self.apply(result, outcome, job, task_id)
             result.launched_job = None
         return list(ref.leaf_ids)
 

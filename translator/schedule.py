@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from itertools import zip_longest
 from typing import Callable
 
-from . import modules
 from .model import IncludeBlock, ModuleCall, ParallelBlock, SerialBlock, Task, TaskOptions
 
 
@@ -49,7 +48,7 @@ def schedule_parallel(block: ParallelBlock, inherited: TaskOptions,
 
 def placement(leaf: ModuleCall) -> tuple[bool, str]:
     """Whether a leaf inside a parallel block can run as a background job, and if not, why."""
-    info = modules.resolve(leaf.module)
+    info = leaf.target
     if info is None or not info.background:
         return False, info.foreground_reason if info else "unknown module"
     if leaf.options.register:
