@@ -213,6 +213,38 @@ def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, 
     click.echo(f"wrote {playbook}")
 
 
+@cli.command(name="modules")
+@click.argument("runbook", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--show", "show", metavar="NAME", help="Show one module's documentation.")
+def list_modules(runbook: Path | None, show: str | None) -> None:
+    """List the modules a runbook can use, or show one module's documentation.
+
+    \b
+    core:      echo, shell, file, template, serial, parallel, include
+    easy:      Python functions in the runbook's modules/, shipped ones, installed packages'
+    Ansible:   every module and action installed: `ansible-doc -l`, `ansible-doc NAME`
+    """
+    from . import easy_modules
+    from .build import runbook_file
+    from .modules import CORE_MODULES
+
+    directory = runbook_file(runbook).parent if runbook else Path.cwd()
+    if show:
+        module = easy_modules.find(show, directory)
+        if module is None:
+            hint = "a core module: see docs/runbooks.md" if show in CORE_MODULES else f"try `ansible-doc {show}`"
+            raise UsageError(f"'{show}' is not an easy module here ({hint})")
+        click.echo(f"{module.name}  ({module.origin}, {module.source})")
+        click.echo(f"check mode: {'check() is defined' if module.has_check else 'not supported (no check())'}\n")
+        click.echo(module.doc or "(no docstring)")
+        return
+    click.echo("core: " + ", ".join(CORE_MODULES))
+    for module in easy_modules.available(directory):
+        summary = (module.doc.strip().splitlines() or [""])[0]
+        click.echo(f"easy: {module.name:32} {module.origin:18} {summary}")
+    click.echo("ansible: any installed module or action by name or FQCN; list them with `ansible-doc -l`")
+
+
 @cli.command()
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
