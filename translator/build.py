@@ -18,7 +18,7 @@ from .model import (IncludeBlock, ModuleCall, ModuleInfo, ParallelBlock, Runbook
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
                 "strategy", "rolling", "tasks"}
 OPTION_KEYS = {"when", "sudo", "sudo_user", "ignore_errors", "timeout", "retries", "delay", "until",
-               "tags", "vars", "register"}
+               "tags", "vars", "register", "no_log"}
 # Options that only make sense for one module run, not for a whole block.
 LEAF_ONLY_OPTIONS = {"timeout", "retries", "delay", "until", "register"}
 CORE_ARGUMENTS = {
@@ -298,7 +298,7 @@ class _Builder:
         return TaskOptions(**values)
 
     def option(self, key: str, node: yaml.Node) -> Any:
-        if key in ("sudo", "ignore_errors"):
+        if key in ("sudo", "ignore_errors", "no_log"):
             return self.boolean(node, key)
         if key in ("timeout", "retries", "delay"):
             return self.positive_int(node, key)

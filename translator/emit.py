@@ -214,7 +214,7 @@ class _Emitter:
         if options.delay is not None:
             fields["delay"] = options.delay
         if in_parallel or options.register:
-            fields["register"] = options.register or self.result_var(leaf)
+            fields["register"] = self.launch_var(leaf) if background else self.result_var(leaf)
         if in_parallel:
             # A failed child must not stop its siblings; the block's gate fails after the join.
             fields["ignore_errors"] = True
@@ -233,6 +233,7 @@ class _Emitter:
             tasks += [self.slot(s, background=False) for s in round_.foreground]
             if round_.background:
                 tasks.append(self.join(block, round_))
+                tasks += [self.expose(s.leaf) for s in round_.background if s.leaf.options.register]
         tasks.append(self.gate(block, [s.leaf for r in rounds for s in r.slots]))
         return tasks
 
@@ -258,7 +259,7 @@ class _Emitter:
         name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}", TaskRef("join", ids))
         # The whole launch result: its results_file finds the job under whichever user ran it,
         # and a launch that failed comes back failed.
-        jobs = {leaf.task_id: f'{{{{ {self.result_var(leaf)} | default("") }}}}' for leaf in leaves}
+        jobs = {leaf.task_id: f'{{{{ {self.launch_var(leaf)} | default("") }}}}' for leaf in leaves}
         fields: dict[str, Any] = {"name": name, JOIN_MODULE: {"jobs": jobs}}
         if any(slot.options.sudo or slot.options.sudo_user for slot in round_.background):
             fields["become"] = True  # root can read every job's file and signal its processes
@@ -267,6 +268,18 @@ class _Emitter:
         fields["tags"] = ["always"]
         comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
         return AnsibleTask(comment, fields)
+
+    def expose(self, leaf: ModuleCall) -> AnsibleTask:
+        """`register` on a background child: its finished result, from the join, under the runbook's name."""
+        variable = leaf.options.register
+        fields = {
+            "name": self.name(f"Register {variable}", TaskRef("internal", (leaf.task_id,))),
+            "ansible.builtin.set_fact": {variable: f"{{{{ {self.join_of[leaf.task_id]}.jobs.{leaf.task_id} }}}}"},
+            "when": f"{self.join_of[leaf.task_id]}.jobs.{leaf.task_id} is defined",
+            "tags": ["always"],
+        }
+        return AnsibleTask(f"{self.comment(leaf, leaf.module)}: register {variable}", fields,
+                           noqa={("ansible.builtin.set_fact", variable): VARIABLE_RULES})
 
     def gate(self, block: ParallelBlock, leaves: list[ModuleCall]) -> AnsibleTask:
         ids = tuple(leaf.task_id for leaf in leaves)
@@ -281,7 +294,10 @@ class _Emitter:
     # -- names and expressions -----------------------------------------------------------------
 
     def result_var(self, leaf: ModuleCall) -> str:
-        return leaf.options.register or f"{self.role}_rb2a_{leaf.task_id}"
+        return leaf.options.register or self.launch_var(leaf)
+
+    def launch_var(self, leaf: ModuleCall) -> str:
+        return f"{self.role}_rb2a_{leaf.task_id}"
 
     def join_var(self, first_leaf: ModuleCall) -> str:
         return f"{self.role}_rb2a_join_{first_leaf.task_id}"
@@ -298,11 +314,11 @@ class _Emitter:
         return "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
 
     def name(self, wanted: str, ref: TaskRef | None) -> str:
+        """A task name not used before; every name is kept, so no event is ever taken for another task's."""
         name = wanted
         while name in self.index:
             name = f"{wanted} ({len(self.index)})"
-        if ref is not None:
-            self.index[name] = ref
+        self.index[name] = ref or TaskRef("internal", ())
         return name
 
     def files_prefix(self, leaf: ModuleCall) -> str:
@@ -344,7 +360,7 @@ def _user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[st
         noqa[("name",)] = SHELL_RULES
     for name in fields.get("vars", {}):
         noqa[("vars", name)] = VARIABLE_RULES
-    if leaf.options.register:
+    if leaf.options.register and fields.get("register") == leaf.options.register:
         noqa[("register",)] = VARIABLE_RULES  # the runbook's own variable name
     return noqa
 
@@ -415,6 +431,8 @@ def _keywords(options: TaskOptions) -> dict[str, Any]:
         fields["tags"] = list(options.tags)
     if options.ignore_errors:
         fields["ignore_errors"] = True
+    if options.no_log:
+        fields["no_log"] = True
     return fields
 
 

@@ -43,6 +43,7 @@ class TaskOptions:
     tags: tuple[str, ...] = ()
     vars: dict[str, Any] = field(default_factory=dict)
     register: str | None = None
+    no_log: bool | None = None  # keep the task's arguments and results out of output and results
 
     def inherit(self, outer: "TaskOptions") -> "TaskOptions":
         """These options seen from inside a block carrying `outer`: inner values win."""
@@ -58,6 +59,7 @@ class TaskOptions:
             tags=tuple(dict.fromkeys(outer.tags + self.tags)),
             vars={**outer.vars, **self.vars},
             register=self.register,
+            no_log=self.no_log if self.no_log is not None else outer.no_log,
         )
 
 

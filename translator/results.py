@@ -230,6 +230,9 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
     result.stdout = _text(res.get("stdout"))
     result.stderr = _text(res.get("stderr"))
     result.msg = _text(res.get("msg"))
+    if res.get("censored"):  # no_log: Ansible already replaced the result; keep its word only
+        result.stdout = result.stderr = ""
+        result.msg = _text(res.get("censored"))
     if result.status == "failed" and leaf.options.timeout and any(w in result.msg for w in _TIMEOUT_WORDS):
         result.msg = f"timed out after {leaf.options.timeout}s: {result.msg}"
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}

@@ -46,13 +46,13 @@ def schedule_parallel(block: ParallelBlock, inherited: TaskOptions,
     return tuple(Round(number, tuple(slots)) for number, slots in enumerate(steps, start=1))
 
 
-def placement(leaf: ModuleCall) -> tuple[bool, str]:
-    """Whether a leaf inside a parallel block can run as a background job, and if not, why."""
+def placement(leaf: ModuleCall, options: TaskOptions) -> tuple[bool, str]:
+    """Whether a leaf inside a parallel block (with its blocks' options) can run in the background, and if not, why."""
     info = leaf.target
     if info is None or not info.background:
         return False, info.foreground_reason if info else "unknown module"
-    if leaf.options.register:
-        return False, "it registers a variable, which needs the finished result"
+    if options.no_log:
+        return False, "its output is hidden (no_log), and a join reports the output of all its jobs"
     if leaf.options.until is not None or leaf.options.retries:
         return False, "it retries, which Ansible does not do for background jobs"
     return True, ""
@@ -65,7 +65,7 @@ def _steps(task: Task, inherited: TaskOptions, guards: tuple[ModuleCall, ...], c
         options = replace(options, vars={**inherited.vars, **carried(task), **task.options.vars},
                           sudo=True if task.runbook.sudo and options.sudo is None else options.sudo)
     if isinstance(task, ModuleCall):
-        background, reason = placement(task)
+        background, reason = placement(task, options)
         return [[Slot(task, options, background, reason, guards)]]
     if isinstance(task, (SerialBlock, IncludeBlock)):
         steps: list[list[Slot]] = []

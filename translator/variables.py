@@ -40,9 +40,11 @@ def split(value: str) -> list[Piece]:
             if not expression:
                 raise ExpressionError("empty '${}'", i)
             try:
-                _jinja.compile_expression(expression)
+                # Syntax only: Ansible brings filters and tests (is changed, to_json...) Jinja lacks.
+                _jinja.parse("{{ " + expression + " }}")
             except jinja2.TemplateSyntaxError as exc:
-                raise ExpressionError(f"bad expression in '${{{expression}}}': {exc.message}", i) from None
+                reason = (exc.message or "").replace("end of print statement", "end of the expression")
+                raise ExpressionError(f"bad expression in '${{{expression}}}': {reason}", i) from None
             if literal:
                 pieces.append(Piece("".join(literal), False))
                 literal = []
