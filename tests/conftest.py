@@ -25,7 +25,7 @@ def regenerate(request) -> bool:
     return request.config.getoption("--regenerate") or os.environ.get("RB2A_REGENERATE") == "1"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def rb2ansible_command() -> list[str]:
     """The installed console script, run as a user would."""
     script = Path(sys.executable).parent / "rb2ansible"

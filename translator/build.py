@@ -279,7 +279,7 @@ class _Builder:
         folder = {"file": "files", "template": "templates"}.get(key)
         if folder is None or not isinstance(source, str) or "${" in source or "{{" in source:
             return
-        if not (self.source.parent / folder / source).is_file():
+        if not (self.source.parent / folder / source).exists():  # a file, or a directory to copy
             self.error(node, f"'{key}' source not found: {folder}/{source} (beside {self.source.name})")
 
     def options(self, keys: dict[str, tuple[yaml.Node, yaml.Node]], leaf: bool) -> TaskOptions:

@@ -85,7 +85,8 @@ def _ansible_options(function):
         click.option("--tags", metavar="T", help="Run only tasks tagged T (comma-separated)."),
         click.option("-f", "--forks", type=click.IntRange(1, 500), help="Hosts worked on at once (default: up to 50)."),
         click.option("--vault-password-file", "vault_password_files", multiple=True,
-                     type=click.Path(exists=True, path_type=Path), help="File (or script) giving the vault password."),
+                     type=click.Path(exists=True, resolve_path=True, path_type=Path),
+                     help="File (or script) giving the vault password."),
         click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE", help="A vault identity. Repeatable."),
         click.option("-v", "--verbose", "verbosity", count=True, help="More detail (repeat for more)."),
     ]
@@ -100,9 +101,23 @@ def _settings(inventories, extra_vars, limit, tags, forks, vault_password_files,
     from .vars_cli import parse_extra_vars
 
     values, files = parse_extra_vars(extra_vars)
+    vault_ids = tuple(_absolute_vault_id(vault_id) for vault_id in vault_ids)
     return RunSettings(inventories=tuple(inventories), extravars=values, extravar_files=files, limit=limit,
                        tags=tags, check=check, diff=diff, forks=forks, vault_password_files=tuple(vault_password_files),
                        vault_ids=tuple(vault_ids), verbosity=verbosity)
+
+
+def _absolute_vault_id(vault_id: str) -> str:
+    """ID@FILE with FILE made absolute: Ansible runs inside the generated project, not here."""
+    label, at, source = vault_id.rpartition("@")
+    if not at:
+        label, source = "", vault_id
+    if source in ("prompt", "prompt_ask_vault_pass"):
+        return vault_id
+    path = Path(source).resolve()
+    if not path.exists():
+        raise UsageError(f"--vault-id {vault_id}: no such file {source}")
+    return f"{label}@{path}" if at else str(path)
 
 
 def _compile(runbook: Path):

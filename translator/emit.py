@@ -155,7 +155,10 @@ class _Emitter:
 
     def task(self, task: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         if isinstance(task, ModuleCall):
-            return [self.leaf(task, task.options.inherit(inherited))]
+            options = task.options.inherit(inherited)
+            if options.timeout and task.target.background:
+                return self.timed(task, options)
+            return [self.leaf(task, options)]
         if isinstance(task, IncludeBlock):
             return [self.include(task, inherited)]
         body = self.children(task, inherited)
@@ -200,12 +203,7 @@ class _Emitter:
             fields["poll"] = 0
             # Marks the job as this run's, so an interrupted run can find it even unannounced.
             fields["environment"] = {**fields.get("environment", {}), RUN_ID_VARIABLE: RUN_ID_VALUE}
-        elif options.timeout and leaf.target.background:
-            # As an async job polled in place, the command is killed on the host at the limit;
-            # Ansible's `timeout` keyword would only stop waiting for it.
-            fields["async"] = options.timeout
-            fields["poll"] = 1
-        elif options.timeout:
+        elif options.timeout:  # a module Ansible cannot run as a job: Ansible's own task timeout
             fields["timeout"] = options.timeout
         if options.until is not None:
             fields["until"] = variables.to_condition(options.until)
@@ -254,20 +252,37 @@ class _Emitter:
         return self.leaf(slot.leaf, slot.options, guards=slot.guards, background=background, in_parallel=True)
 
     def join(self, block: ParallelBlock, round_: Round) -> AnsibleTask:
-        leaves = [s.leaf for s in round_.background]
+        comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
+        return self.join_jobs([(s.leaf, s.options) for s in round_.background], comment)
+
+    def join_jobs(self, launched: list[tuple[ModuleCall, TaskOptions]], comment: str) -> AnsibleTask:
+        leaves = [leaf for leaf, _ in launched]
         ids = tuple(leaf.task_id for leaf in leaves)
         name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}", TaskRef("join", ids))
         # The whole launch result: its results_file finds the job under whichever user ran it,
         # and a launch that failed comes back failed.
         jobs = {leaf.task_id: f'{{{{ {self.launch_var(leaf)} | default("") }}}}' for leaf in leaves}
         fields: dict[str, Any] = {"name": name, JOIN_MODULE: {"jobs": jobs}}
-        if any(slot.options.sudo or slot.options.sudo_user for slot in round_.background):
+        if any(options.sudo or options.sudo_user for _, options in launched):
             fields["become"] = True  # root can read every job's file and signal its processes
-        fields["register"] = self.join_var(round_.background[0].leaf)
+        fields["register"] = self.join_var(leaves[0])
         # Joins must run whatever --tags selects: a launched job is always waited for.
         fields["tags"] = ["always"]
-        comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
         return AnsibleTask(comment, fields)
+
+    def timed(self, leaf: ModuleCall, options: TaskOptions) -> list[AnsibleTask]:
+        """A task with `timeout`, in order: a job of its own, joined at once, so it is killed at the
+        limit (with everything it started) and its failure stops what follows."""
+        join_var = self.join_var(leaf)
+        self.join_of[leaf.task_id] = join_var
+        join = self.join_jobs([(leaf, options)], f"{self.comment(leaf, leaf.module)}: its job, waited for")
+        join.fields["failed_when"] = f"{join_var}.jobs.{leaf.task_id}.failed | default(false)"
+        if options.ignore_errors:
+            join.fields["ignore_errors"] = True
+        tasks = [self.leaf(leaf, options, background=True, in_parallel=True), join]
+        if leaf.options.register:
+            tasks.append(self.expose(leaf))
+        return tasks
 
     def expose(self, leaf: ModuleCall) -> AnsibleTask:
         """`register` on a background child: its finished result, from the join, under the runbook's name."""

@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import sysconfig
+import tempfile
 import threading
 import time
 import uuid
@@ -35,7 +36,13 @@ class Execution:
 
 
 def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
-            on_change: Listener, interrupt: threading.Event) -> Execution:
+            on_change: Listener, interrupt: threading.Event, artifacts: Path | None = None) -> Execution:
+    """Run the playbook; ansible-runner's artifacts (raw events, which may hold decrypted values)
+    go to `artifacts` if given, else to a temporary directory removed afterwards, never into
+    the project directory a user may hand over."""
+    if artifacts is None:
+        with tempfile.TemporaryDirectory(prefix="rb2ansible-artifacts-") as scratch:
+            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch))
     import ansible_runner
 
     write_project(compiled, private_dir, settings)
@@ -54,6 +61,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         event_handler=on_event,
         cancel_callback=interrupt.is_set,
         quiet=True,
+        artifact_dir=str(artifacts),
         **_runner_options(settings, {"rb2a_run_id": run_id}),
     )
     if runner is None or runner.status == "error":
@@ -66,7 +74,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         # Interrupted or killed mid-block: background jobs may still run on the hosts, some
         # maybe launched too late for their event to arrive; the run id finds those.
         stop_jobs(private_dir, settings, {host: leftovers.get(host, {}) for host in results.hosts}, run_id,
-                  become=compiled.uses_become)
+                  become=compiled.uses_become, artifacts=artifacts)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
@@ -74,7 +82,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
 
 
 def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str, str]], run_id: str,
-              become: bool) -> None:
+              become: bool, artifacts: Path) -> None:
     """Kill the given async jobs, and any other job of this run, on their hosts in one task per host."""
     import ansible_runner
 
@@ -89,11 +97,12 @@ def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str
             **({"become": True} if become else {}),
         }],
     }]
-    (private_dir / "project" / CLEANUP_PLAYBOOK).write_text(yamlout.document(play))
+    playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
+    playbook.write_text(yamlout.document(play))
     options = _runner_options(replace(settings, check=False, diff=False, limit=None, tags=None),
                               {"rb2a_jobs": jobs})
-    ansible_runner.run(private_data_dir=str(private_dir), playbook=CLEANUP_PLAYBOOK, ident="cleanup",
-                       quiet=True, **options)
+    ansible_runner.run(private_data_dir=str(private_dir), playbook=str(playbook), ident="cleanup",
+                       quiet=True, artifact_dir=str(artifacts), **options)
 
 
 def _runner_options(settings: RunSettings, internal_vars: dict) -> dict:

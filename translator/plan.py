@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
 from .schedule import schedule_parallel
 
@@ -25,8 +27,8 @@ def _serial(children: tuple[Task, ...], inherited: TaskOptions, depth: int) -> l
         if isinstance(task, ModuleCall):
             lines.append(f"{pad}{step}. {task.name} [{task.module}]")
         elif isinstance(task, IncludeBlock):
-            lines.append(f"{pad}{step}. {task.name}: include {task.runbook.source.parent.name}/"
-                         f"{task.runbook.source.name} (its role), in order")
+            shown = os.path.relpath(task.runbook.source, task.location.path.parent)
+            lines.append(f"{pad}{step}. {task.name}: include {shown} (its role), in order")
             lines += _serial(task.children[0].children, TaskOptions(), depth + 1)
         elif isinstance(task, ParallelBlock):
             lines.append(f"{pad}{step}. {task.name}: parallel, {len(task.children)} children")

@@ -191,7 +191,8 @@ def _write_role(role: RoleOutput, folder: Path) -> None:
     (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), source))
     for files in ("files", "templates"):
         if (role.runbook.directory / files).is_dir():
-            shutil.copytree(role.runbook.directory / files, folder / files)
+            shutil.copytree(role.runbook.directory / files, folder / files,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def _write_defaults(role: RoleOutput, folder: Path) -> None:

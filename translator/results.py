@@ -214,7 +214,7 @@ _PLUMBING = {"changed", "failed", "skipped", "rc", "stdout", "stderr", "msg", "s
 
 # How Ansible words a task that ran out of time, in its different code paths.
 _TIMEOUT_WORDS = ("timed out", "did not complete within the requested time", "maximum time limit",
-                  "in the expected time frame")
+                  "in the expected time frame", "Timeout exceeded")
 
 
 def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:

@@ -49,3 +49,19 @@ def task(results: dict, name: str, host: str = "localhost") -> dict:
         if entry["name"] == name:
             return entry["results"][host]
     raise KeyError(name)
+
+
+@pytest.fixture(scope="module")
+def rb2ansible_module(rb2ansible_command, tmp_path_factory):
+    """`rb2ansible` for module-scoped fixtures (a deployment shared by several tests)."""
+    folder = tmp_path_factory.mktemp("runs")
+    counter = iter(range(1000))
+
+    def invoke(*args: str, timeout: float = 1800) -> Completed:
+        results_file = folder / f"results-{next(counter)}.json"
+        done = subprocess.run([*rb2ansible_command, *args, "--results", str(results_file)], capture_output=True,
+                              text=True, timeout=timeout)
+        parsed = json.loads(results_file.read_text()) if results_file.exists() else None
+        return Completed(done.returncode, done.stdout, done.stderr, parsed)
+
+    return invoke

@@ -19,6 +19,7 @@ BOOT_TIMEOUT = 120
 POWEROFF_TIMEOUT = 60
 NSPAWN = Path("/usr/bin/systemd-nspawn")
 BOOTING_STATES = {"initializing", "starting"}
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 @dataclass
@@ -63,6 +64,9 @@ class NspawnMachine:
             # The network is shared: sshd must listen on this machine's address only, never 0.0.0.0:22.
             self._bind_file("lab.conf", f"ListenAddress {self.address}\n", "/etc/ssh/sshd_config.d/lab.conf"),
             self._bind_file("hostname", f"{self.name}\n", "/etc/hostname"),
+            # Trust what this machine trusts: the registries here are reached through a TLS proxy
+            # with its own CA. Installing ca-certificates in the machine picks this file up.
+            f"--bind-ro={HOST_CA_BUNDLE}:/usr/local/share/ca-certificates/rb2a-lab-host.crt",
         ]
         self.process = spawn_detached(argv, self.log_path)
         atexit.register(self.poweroff)

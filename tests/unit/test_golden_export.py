@@ -28,8 +28,11 @@ def expected_dir(runbook: Path) -> Path:
 
 
 def export(runbook: Path, target: Path) -> dict[str, bytes]:
+    """The export's files, less the vendored collection and the roles' files/ (verbatim copies,
+    checked against the runbook's own files/ by test_roles_carry_the_runbook_files)."""
     write_project(compile_runbook(load_runbook(runbook)), target, RunSettings())
-    return tree(target, skip="project/collections")
+    return {name: content for name, content in tree(target, skip="project/collections").items()
+            if "/files/" not in name}
 
 
 def tree(root: Path, skip: str | None = None) -> dict[str, bytes]:
@@ -39,6 +42,14 @@ def tree(root: Path, skip: str | None = None) -> dict[str, bytes]:
         if path.is_file() and not (skip and relative.startswith(skip)) and "__pycache__" not in relative:
             files[relative] = path.read_bytes()
     return files
+
+
+@pytest.mark.parametrize("runbook", [r for r in RUNBOOKS + CASE_RUNBOOKS if (r / "files").is_dir()],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_roles_carry_the_runbook_files(runbook: Path, tmp_path: Path):
+    compiled = compile_runbook(load_runbook(runbook))
+    write_project(compiled, tmp_path, RunSettings())
+    assert tree(tmp_path / "project" / "roles" / compiled.role / "files") == tree(runbook / "files")
 
 
 @pytest.mark.parametrize("runbook", RUNBOOKS + CASE_RUNBOOKS, ids=lambda p: str(p.relative_to(ROOT)))

@@ -49,10 +49,11 @@ def record(case: Path, tmp_path: Path) -> None:
     private = tmp_path / "private"
     # `scratch` gives each recording fresh files, so "changed" is what gets recorded.
     settings = RunSettings(extravars={"scratch": str(tmp_path)})
+    artifacts = tmp_path / "artifacts"
     execution = execute(compile_runbook(load_runbook(case)), settings, private,
-                        lambda results, changed: None, threading.Event())
+                        lambda results, changed: None, threading.Event(), artifacts)
     lines = [path.read_text().strip() for path in
-             sorted((private / "artifacts" / "run" / "job_events").glob("*.json"),
+             sorted((artifacts / "run" / "job_events").glob("*.json"),
                     key=lambda p: int(p.name.split("-")[0]))]
     outcome = {"succeeded": execution.runner_rc == 0, "finished": execution.results.finished}
     (case / "events.jsonl").write_text("\n".join([*lines, json.dumps(outcome)]) + "\n")

@@ -314,8 +314,14 @@ def run_jobs(run_id, known, async_dir):
 
 
 def wait_for(jobs, timeout):
-    """Poll the job files until each job has a result; returns (results, keys still running)."""
+    """Poll the job files until each job has a result; returns (results, keys still running).
+
+    While waiting, each job's processes are followed (sessions, groups, descendants), so when
+    async_wrapper kills a job at its time limit, whatever escaped its kill is killed here too.
+    """
     results, pending = {}, dict(jobs)
+    trees = {key: JobTree(job.jid) for key, job in jobs.items()}
+    _follow(trees, pending)
     deadline = time.monotonic() + timeout if timeout > 0 else None
     next_liveness = time.monotonic() + LIVENESS_INTERVAL
     while pending:
@@ -324,6 +330,10 @@ def wait_for(jobs, timeout):
             if result is not None:
                 results[key] = result
                 del pending[key]
+                if result.get("timed_out"):
+                    # The wrapper kills only the job's process group, which children created before
+                    # that group was set up can miss: they go too, so a timed-out job is really gone.
+                    kill_until_gone([trees[key]], signal.SIGKILL, KILL_GRACE)
         if not pending:
             break
         now = time.monotonic()
@@ -332,10 +342,19 @@ def wait_for(jobs, timeout):
                 results[key] = job.unfinished("still running when the join gave up after %ds" % timeout)
             return results, sorted(pending)
         if now >= next_liveness:
+            _follow(trees, pending)
             _collect_lost(pending, results)
             next_liveness = now + LIVENESS_INTERVAL
         time.sleep(POLL_INTERVAL)
     return results, []
+
+
+def _follow(trees, pending):
+    """Remember the processes of the running jobs (a scan records their sessions and groups)."""
+    procs = process_table()
+    if procs is not None:
+        for key in pending:
+            trees[key].scan(procs)
 
 
 def _collect_lost(pending, results):
