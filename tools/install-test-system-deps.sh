@@ -15,6 +15,7 @@ declare -A NEEDED=(
   [util-linux]=/usr/bin/setsid
   [sshpass]=/usr/bin/sshpass  # Ansible's password SSH (--ask-pass)
   [postgresql-15]=/usr/lib/postgresql/15/bin/initdb  # the academic-stack services' tests
+  [docker-compose]=/usr/bin/docker-compose  # validates the academic stack's compose form (no engine needed)
 )
 
 missing=()
