@@ -77,3 +77,33 @@ def run_at_terminal(args: list[str], answers: list[tuple[str, str]], timeout: fl
         child.close(force=True)
     return TerminalRun(child.exitstatus if child.exitstatus is not None else -1, "".join(transcript),
                        time.monotonic() - started)
+
+
+@dataclass
+class InterruptedRun:
+    code: int
+    stdout: str
+    stderr: str
+    seconds_to_stop: float  # from SIGINT to exit
+    report: dict
+
+
+def interrupt_when(command: list[str], results: Path, ready, what: str, timeout: float = 90) -> InterruptedRun:
+    """Start `rb2ansible run`, send SIGINT once ready() holds, and collect how it ended."""
+    import json
+    import signal
+    import subprocess
+
+    from tests.lab.processes import wait_until
+
+    process = subprocess.Popen([*command, "--results", str(results)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(ready, timeout, what)
+        interrupted_at = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        stopped = time.monotonic() - interrupted_at
+    finally:
+        process.kill()
+    return InterruptedRun(process.returncode, stdout, stderr, stopped, json.loads(results.read_text()))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 from tests.integration.conftest import task, write_runbook
-from tests.integration.lab_runs import everything_printed, new_marker, statuses
+from tests.integration.lab_runs import everything_printed, interrupt_when, new_marker, statuses
 from tests.lab.inventory import write_inventory
 from tests.lab.processes import wait_until
 from tests.processes import with_marker
@@ -120,32 +118,22 @@ tasks:
 - name: afterwards
   shell: touch /root/afterwards.{marker}
 """)
-    results = tmp_path / "results.json"
-    process = subprocess.Popen([*rb2ansible_command, "run", str(runbook), "-i", str(inventory),
-                                "--results", str(results)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until(lambda: all(both_sleepers_running(m, marker) for m in nspawn_machines), 90,
-                   "both sleepers running on both machines")
-        interrupted_at = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
-        stopped_after = time.monotonic() - interrupted_at
-    finally:
-        process.kill()
+    run = interrupt_when([*rb2ansible_command, "run", str(runbook), "-i", str(inventory)], tmp_path / "results.json",
+                         lambda: all(both_sleepers_running(m, marker) for m in nspawn_machines),
+                         "both sleepers running on both machines")
 
-    assert process.returncode == 1, stdout + stderr
-    assert stopped_after < 20, stopped_after
-    report = json.loads(results.read_text())
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.seconds_to_stop < 20, run.seconds_to_stop
     for machine in nspawn_machines:
         assert sleepers_on(machine, marker) == [], machine.name
-        assert machine.run(f"test -e /root/afterwards.{marker}").returncode == 1, (machine.name, stdout, report)
-    assert report["status"] == "failed"
+        assert machine.run(f"test -e /root/afterwards.{marker}").returncode == 1, machine.name
+    assert run.report["status"] == "failed"
     everyone = {m.name for m in nspawn_machines}
     for sleeper in ("first sleeper", "second sleeper"):
-        assert statuses(report, sleeper) == dict.fromkeys(everyone, "failed")
-        assert {task(report, sleeper, host)["msg"] for host in everyone} == {"interrupted"}
-    assert statuses(report, "afterwards") == dict.fromkeys(everyone, "not_run")
-    assert "Traceback" not in stdout + stderr
+        assert statuses(run.report, sleeper) == dict.fromkeys(everyone, "failed")
+        assert {task(run.report, sleeper, host)["msg"] for host in everyone} == {"interrupted"}
+    assert statuses(run.report, "afterwards") == dict.fromkeys(everyone, "not_run")
+    assert "Traceback" not in run.stdout + run.stderr
 
 
 def test_timeout_on_ssh_host_fails_the_task_and_kills_the_command(rb2ansible, ssh_hosts, lab_keys, tmp_path):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import time
 import uuid
 
 from tests.integration.conftest import task, write_runbook
+from tests.integration.lab_runs import interrupt_when
 from tests.lab.processes import wait_until
 from tests.processes import with_marker
 
@@ -27,27 +24,17 @@ tasks:
 - name: afterwards
   shell: touch {tmp_path}/afterwards
 """)
-    results = tmp_path / "results.json"
-    process = subprocess.Popen([*rb2ansible_command, "run", str(runbook), "--results", str(results)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until(lambda: len(with_marker(f"30.{marker}")) >= 2, timeout=60, what="both sleepers running")
-        interrupted_at = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
-        stopped_after = time.monotonic() - interrupted_at
-    finally:
-        process.kill()
+    run = interrupt_when([*rb2ansible_command, "run", str(runbook)], tmp_path / "results.json",
+                         lambda: len(with_marker(f"30.{marker}")) >= 2, "both sleepers running")
 
-    assert process.returncode == 1, stdout + stderr
-    assert stopped_after < 20, stopped_after
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.seconds_to_stop < 20, run.seconds_to_stop
     assert with_marker(f"30.{marker}") == []
-    assert "Traceback" not in stdout + stderr
-    report = json.loads(results.read_text())
-    assert report["status"] == "failed"
-    assert task(report, "first sleeper")["status"] == "failed"
-    assert task(report, "first sleeper")["msg"] == "interrupted"
-    assert task(report, "afterwards")["status"] == "not_run"
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run.report["status"] == "failed"
+    assert task(run.report, "first sleeper")["status"] == "failed"
+    assert task(run.report, "first sleeper")["msg"] == "interrupted"
+    assert task(run.report, "afterwards")["status"] == "not_run"
     assert not (tmp_path / "afterwards").exists()
 
 
