@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import variables
-from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VaultText,
+from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions,
                     iter_includes)
 from .schedule import Round, Slot, schedule_parallel
 

@@ -228,7 +228,8 @@ class _Planner:
         """A path as a user recognises it: inside modules/ or inside site-packages, not absolute."""
         bases = [self.modules_root.parent] if self.modules_root else []
         bases += [p.path.parent for p in self.result.packages.values()] + [Path(p) for p in sys.path if p]
-        for base in bases:
+        # The deepest base wins: site-packages may sit inside the project (a virtualenv in it).
+        for base in sorted(bases, key=lambda b: len(b.parts), reverse=True):
             if base in path.parents:
                 return path.relative_to(base).as_posix()
         return str(path)
