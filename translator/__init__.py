@@ -1,7 +1,8 @@
 """rb2ansible: compile AutomateJS-style runbooks into Ansible and run them with ansible-runner.
 
 The pipeline, one module per stage:
-loader → build (model) → checks → schedule → emit → project → execute → results → cli.
+loader → build (the model, checked; modules resolved) → schedule → emit (+ calls) → yamlout →
+project → execute → results → progress → cli. easy_modules/ wraps Python functions as modules.
 """
 
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import variables
+from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa
 from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions,
                     iter_includes)
 from .schedule import Round, Slot, schedule_parallel
@@ -176,7 +177,7 @@ class _Emitter:
             "name": self.name(f"Include {include.name}", None),
             "ansible.builtin.import_role": {"name": sub_role, "tasks_from": site},
         }
-        fields.update(_keywords(include.options.inherit(inherited)))
+        fields.update(keywords(include.options.inherit(inherited)))
         conditions = [variables.to_condition(c) for c in include.options.inherit(inherited).when]
         if conditions:
             fields["when"] = conditions[0] if len(conditions) == 1 else conditions
@@ -187,13 +188,13 @@ class _Emitter:
 
     def leaf(self, leaf: ModuleCall, options: TaskOptions, *, guards=(), background=False,
              in_parallel=False) -> AnsibleTask:
-        fqcn, args, extra = _module_call(leaf, self.files_prefix(leaf))
+        fqcn, args, extra = module_call(leaf, self.files_prefix(leaf))
         kind = "launch" if background else "leaf"
         display = _display(" › ".join((*leaf.scope[self.strip_scope:], leaf.name)))
         fields: dict[str, Any] = {"name": self.name(display, TaskRef(kind, (leaf.task_id,)))}
         fields[fqcn] = args
         fields.update(extra)
-        fields.update(_keywords(options))
+        fields.update(keywords(options))
         conditions = [self.guard(guards)] if guards else []
         conditions += [variables.to_condition(c) for c in options.when]
         if conditions:
@@ -216,7 +217,7 @@ class _Emitter:
         if in_parallel:
             # A failed child must not stop its siblings; the block's gate fails after the join.
             fields["ignore_errors"] = True
-        return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=_user_choice_noqa(leaf, fields))
+        return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=user_choice_noqa(leaf, fields))
 
     # -- parallel blocks -----------------------------------------------------------------------
 
@@ -362,29 +363,6 @@ def _has_become(task: Task) -> bool:
     return bool(task.options.sudo or task.options.sudo_user)
 
 
-COMMAND_MODULES = ("ansible.builtin.command", "ansible.builtin.shell")
-
-# Rules that judge what the runbook author chose rather than what rb2ansible generated.
-SHELL_RULES = "command-instead-of-shell command-instead-of-module risky-shell-pipe"
-VARIABLE_RULES = "var-naming"
-
-
-def _user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str, ...], str]:
-    noqa: dict[tuple[str, ...], str] = {}
-    if leaf.target.fqcn in COMMAND_MODULES:
-        noqa[("name",)] = SHELL_RULES
-    for name in fields.get("vars", {}):
-        noqa[("vars", name)] = VARIABLE_RULES
-    if leaf.options.register and fields.get("register") == leaf.options.register:
-        noqa[("register",)] = VARIABLE_RULES  # the runbook's own variable name
-    return noqa
-
-
-def variable_noqa(values: dict[str, Any]) -> dict[tuple[str, ...], str]:
-    """Runbook variables keep their names (inventories and -e override them by name), so no role prefix."""
-    return {(name,): VARIABLE_RULES for name in values}
-
-
 def _display(name: str) -> str:
     """Ansible task names start with a capital (ansible-lint name[casing]); results keep the original."""
     return name[:1].upper() + name[1:]
@@ -392,70 +370,3 @@ def _display(name: str) -> str:
 
 def _own_defaults(runbook: Runbook) -> dict[str, Any]:
     return dict(runbook.vars)
-
-
-def _module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dict[str, Any]]:
-    """The FQCN, arguments and extra task keywords a leaf compiles to."""
-    info = leaf.target
-    args = leaf.args
-    extra: dict[str, Any] = {}
-    if leaf.module == "echo":
-        return info.fqcn, {"msg": jinja_values(args)}, extra
-    if leaf.module == "shell":
-        args = dict(args)
-        if "env" in args:
-            extra["environment"] = jinja_values(args.pop("env"))
-        if not ({"creates", "removes"} & args.keys()):
-            # Ansible's own default for commands, written out: a command always counts as a change.
-            extra["changed_when"] = True
-        return info.fqcn, jinja_values(args), extra
-    if leaf.module in ("file", "template"):
-        args = dict(args)
-        if "variables" in args:
-            extra["vars"] = jinja_values(args.pop("variables"))
-        folder = "files" if leaf.module == "file" else "templates"
-        source = args.pop("source")
-        renamed = {"src": f"{files_prefix}{folder}/{source}" if files_prefix else source, "dest": args.pop("destination")}
-        renamed["mode"] = _file_mode(args.pop("mode", "preserve"))
-        for key in ("owner", "group"):
-            if key in args:
-                renamed[key] = str(args.pop(key))
-        renamed.update(args)
-        return info.fqcn, jinja_values(renamed), extra
-    if info.fqcn in COMMAND_MODULES:
-        args = {"cmd": args} if isinstance(args, str) else dict(args or {})
-        if not ({"creates", "removes"} & args.keys()):
-            extra["changed_when"] = True
-    return info.fqcn, jinja_values(args if args is not None else {}), extra
-
-
-def _file_mode(mode: Any) -> str:
-    # YAML reads an unquoted 0400 as the integer 256: give Ansible the octal string the user meant.
-    return f"0{mode:o}" if isinstance(mode, int) else str(mode)
-
-
-def _keywords(options: TaskOptions) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if options.sudo is not None or options.sudo_user:
-        fields["become"] = bool(options.sudo or options.sudo_user)
-    if options.sudo_user:
-        fields["become_user"] = options.sudo_user
-    if options.vars:
-        fields["vars"] = jinja_values(options.vars)
-    if options.tags:
-        fields["tags"] = list(options.tags)
-    if options.ignore_errors:
-        fields["ignore_errors"] = True
-    if options.no_log:
-        fields["no_log"] = True
-    return fields
-
-
-def jinja_values(value: Any) -> Any:
-    if isinstance(value, str):
-        return variables.to_jinja(value)
-    if isinstance(value, dict):
-        return {k: jinja_values(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jinja_values(v) for v in value]
-    return value  # numbers, booleans, None, VaultText

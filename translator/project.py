@@ -13,7 +13,8 @@ from . import __version__, easy_modules, yamlout
 from .modules import EASY_COLLECTION
 from .errors import UsageError
 from .model import VaultText
-from .emit import COLLECTION, Compiled, RoleOutput, jinja_values, variable_noqa
+from .calls import jinja_values, variable_noqa
+from .emit import COLLECTION, Compiled, RoleOutput
 
 DEFAULT_INVENTORY = {
     "all": {
