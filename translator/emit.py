@@ -16,7 +16,7 @@ from .schedule import Round, Slot, schedule_parallel
 
 COLLECTION = "rb2ansible.runbook"
 JOIN_MODULE = f"{COLLECTION}.async_join"
-# Each run passes its own id; background jobs carry it in their environment (see execute.stop_jobs).
+# Each run passes its own id; its processes on the hosts carry it (see execute.stop_jobs).
 RUN_ID_VARIABLE = "RB2A_RUN_ID"
 RUN_ID_VALUE = "{{ rb2a_run_id | default('') }}"
 # Background jobs get this async limit (seconds) unless the task sets `timeout`: long enough for
@@ -121,6 +121,8 @@ def compile_runbook(runbook: Runbook) -> Compiled:
     }
     if runbook.sudo:
         play["become"] = True  # covers `sudo: true`
+    # Marks every process of this run on the hosts, so an interrupted run can find and stop them.
+    play["environment"] = {RUN_ID_VARIABLE: RUN_ID_VALUE}
     if runbook.strategy != "linear":
         play["strategy"] = runbook.strategy
     if runbook.rolling is not None:
@@ -202,8 +204,6 @@ class _Emitter:
         if background:
             fields["async"] = options.timeout or DEFAULT_ASYNC_LIMIT
             fields["poll"] = 0
-            # Marks the job as this run's, so an interrupted run can find it even unannounced.
-            fields["environment"] = {**fields.get("environment", {}), RUN_ID_VARIABLE: RUN_ID_VALUE}
         elif options.timeout:  # a module Ansible cannot run as a job: Ansible's own task timeout
             fields["timeout"] = options.timeout
         if options.until is not None:

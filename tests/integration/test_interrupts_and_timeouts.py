@@ -65,3 +65,13 @@ tasks:
         assert result["duration"] < 10
     assert task(done.results, "quick")["stdout"] == "quick"
     wait_until(lambda: with_marker(f"20.{marker}") == [], timeout=5, what="no timed-out command left")
+
+
+def test_sigint_during_a_foreground_task_stops_its_command(rb2ansible_command, tmp_path):
+    marker = str(uuid.uuid4().int)[:6]
+    runbook = write_runbook(tmp_path / "rb", f"name: long\ntasks:\n- name: wait\n  shell: sleep 30.{marker}\n")
+    run = interrupt_when([*rb2ansible_command, "run", str(runbook)], tmp_path / "results.json",
+                         lambda: with_marker(f"30.{marker}"), "the command running")
+    assert run.code == 1 and run.seconds_to_stop < 20
+    assert with_marker(f"30.{marker}") == []
+    assert task(run.report, "wait")["msg"] == "interrupted"

@@ -94,6 +94,39 @@ def run_job_bases(procs, name, value):
     return sorted(bases)
 
 
+class RunTree:
+    """Every process started with environment variable name=value, and their descendants: the
+    foreground work of an interrupted run, which no job file describes."""
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+        self.spared = _self_and_ancestors()
+
+    def scan(self, procs):
+        by_pid = {p.pid: p for p in procs}
+        members = {p.pid for p in procs if p.alive and p.pid not in self.spared
+                   and p.environ().get(self.name) == self.value}
+        children = {}
+        for proc in procs:
+            children.setdefault(proc.ppid, []).append(proc.pid)
+        todo = list(members)
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in members and child not in self.spared:
+                    members.add(child)
+                    todo.append(child)
+        return [by_pid[pid] for pid in sorted(members) if by_pid[pid].alive]
+
+
+def _self_and_ancestors():
+    pids, pid = set(), os.getpid()
+    while pid > 1 and pid not in pids:
+        pids.add(pid)
+        entry = _proc_entry(pid)
+        pid = entry.ppid if entry else 0
+    return pids
+
+
 class JobTree:
     """The processes of one job, followed across scans while its members exit and fork."""
 

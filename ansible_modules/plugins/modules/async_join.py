@@ -171,6 +171,12 @@ killed:
   returned: when O(mode=kill)
   type: list
   elements: str
+stopped_processes:
+  description:
+    - How many other processes carrying E(RB2A_RUN_ID) set to O(run_id) were killed, with their
+      descendants (the foreground work of an interrupted run, when the play sets that variable).
+  returned: when O(mode=kill) and O(run_id) is given
+  type: int
 """
 
 import datetime
@@ -183,7 +189,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rb2ansible.runbook.plugins.module_utils.job_processes import (
-    JobTree, find_wrappers, kill_until_gone, process_table, run_job_bases, wrapper_argv_index)
+    JobTree, RunTree, find_wrappers, kill_until_gone, process_table, run_job_bases, wrapper_argv_index)
 
 POLL_INTERVAL = 0.1  # between looks at the job files: cheap local stat/reads
 LIVENESS_INTERVAL = 1.0  # between process-table scans that detect jobs which died without a result
@@ -409,6 +415,16 @@ def kill_jobs(jobs):
     return results, sorted(killed), survivors
 
 
+def stop_run_processes(run_id):
+    """Kill what is left of the run in the foreground (its module, the commands it started):
+    every process carrying RB2A_RUN_ID=run_id. Returns how many there were."""
+    tree = RunTree(RUN_ID_VAR, run_id)
+    found = len(tree.scan(process_table() or []))
+    if found and kill_until_gone([tree], signal.SIGTERM, TERM_GRACE):
+        kill_until_gone([tree], signal.SIGKILL, KILL_GRACE)
+    return found
+
+
 def _wrapper_tmpdir(argv, jid):
     """The module tmp dir async_wrapper removes when its job ends, if it would remove it."""
     i = wrapper_argv_index(argv, jid)
@@ -455,6 +471,8 @@ def main():
             jobs.update(run_jobs(params["run_id"], jobs.values(), async_dir))
         killed_results, extra["killed"], survivors = kill_jobs(jobs)
         results.update(killed_results)
+        if params["run_id"]:
+            extra["stopped_processes"] = stop_run_processes(params["run_id"])
         done = [key for key in jobs if key not in survivors]
     if params["cleanup"]:
         for key in done:
