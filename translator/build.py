@@ -8,12 +8,22 @@ from typing import Any
 
 import yaml
 
-from . import inventory as automatejs_inventory
 from . import easy_modules, modules, variables
+from . import inventory as automatejs_inventory
 from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
 from .loader import load_node, location_of, scalar_value
-from .model import (IncludeBlock, ModuleCall, ModuleInfo, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile,
-                    VaultText)
+from .model import (
+    IncludeBlock,
+    ModuleCall,
+    ModuleInfo,
+    ParallelBlock,
+    Runbook,
+    SerialBlock,
+    Task,
+    TaskOptions,
+    VarsFile,
+    VaultText,
+)
 
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
                 "strategy", "rolling", "tasks"}
@@ -55,7 +65,7 @@ class _Counter:
 
 
 class _Builder:
-    def __init__(self, source: Path, diagnostics: Diagnostics, counter: "_Counter",
+    def __init__(self, source: Path, diagnostics: Diagnostics, counter: _Counter,
                  parent_path: tuple[str, ...] = (), scope: tuple[str, ...] = (),
                  including: tuple[Path, ...] = ()):
         self.source = source
@@ -185,7 +195,7 @@ class _Builder:
                 self.plain(keys[key][1])  # still report bad `${` inside
             return None
         key, info = next(iter(resolved.items()))
-        key_node, value_node = keys[key]
+        value_node = keys[key][1]
         name = name or ""
         path = (*parent, name)
         options = self.options(keys, leaf=info.kind != "flow")
@@ -325,7 +335,8 @@ class _Builder:
         def visit(task: Task) -> None:
             if task.name in seen:
                 first = seen[task.name]
-                self.diagnostics.error(task.location, f"duplicate task name '{task.name}' (first used at line {first.line})")
+                self.diagnostics.error(task.location,
+                                       f"duplicate task name '{task.name}' (first used at line {first.line})")
             elif task.name:
                 seen[task.name] = task.location
             if not isinstance(task, IncludeBlock):  # an included runbook's names are its own
@@ -432,8 +443,8 @@ class _Builder:
             return None
         node = load_node(path)
         try:
-            return automatejs_inventory.convert(_Builder(path, self.diagnostics, self.counter).plain(node) if node else None,
-                                                path.parent)
+            data = _Builder(path, self.diagnostics, self.counter).plain(node) if node else None
+            return automatejs_inventory.convert(data, path.parent)
         except automatejs_inventory.InventoryProblem as problem:
             self.diagnostics.error(location_of(node, path) if node else Location(path, 1, 1), str(problem))
             return None

@@ -51,7 +51,8 @@ def module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dic
             extra["vars"] = jinja_values(args.pop("variables"))
         folder = "files" if leaf.module == "file" else "templates"
         source = args.pop("source")
-        renamed = {"src": f"{files_prefix}{folder}/{source}" if files_prefix else source, "dest": args.pop("destination")}
+        renamed = {"src": f"{files_prefix}{folder}/{source}" if files_prefix else source,
+                   "dest": args.pop("destination")}
         renamed["mode"] = file_mode(args.pop("mode", "preserve"))
         for key in ("owner", "group"):
             if key in args:

@@ -46,7 +46,7 @@ def main() -> None:
     except Rb2AnsibleError as exc:
         click.echo(f"rb2ansible: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except Exception:  # noqa: BLE001 - the one place an unforeseen error becomes exit 3
+    except Exception:
         DEBUG_LOG.parent.mkdir(parents=True, exist_ok=True)
         DEBUG_LOG.write_text(traceback.format_exc())
         click.echo(f"rb2ansible: internal error; details in {DEBUG_LOG}", err=True)
@@ -87,7 +87,8 @@ def _ansible_options(function):
         click.option("--vault-password-file", "vault_password_files", multiple=True,
                      type=click.Path(exists=True, resolve_path=True, path_type=Path),
                      help="File (or script) giving the vault password."),
-        click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE", help="A vault identity. Repeatable."),
+        click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE",
+                     help="A vault identity. Repeatable."),
         click.option("-v", "--verbose", "verbosity", count=True, help="More detail (repeat for more)."),
     ]
     for option in reversed(options):

@@ -10,8 +10,7 @@ from typing import Any
 
 from . import variables
 from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa
-from .model import (IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions,
-                    iter_includes)
+from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, iter_includes
 from .schedule import Round, Slot, schedule_parallel
 
 COLLECTION = "rb2ansible.runbook"
@@ -38,7 +37,7 @@ class AnsibleTask:
 
     comment: str
     fields: dict[str, Any]
-    block: list["AnsibleTask"] | None = None
+    block: list[AnsibleTask] | None = None
     noqa: dict[tuple[str, ...], str] = field(default_factory=dict)  # key path -> ansible-lint rules
 
 
@@ -166,7 +165,8 @@ class _Emitter:
             return [self.include(task, inherited)]
         body = self.children(task, inherited)
         kind = "serial" if isinstance(task, SerialBlock) else "parallel"
-        return [AnsibleTask(self.comment(task, kind), {"name": self.name(f"{kind.capitalize()}: {task.name}", None)}, body)]
+        name = self.name(f"{kind.capitalize()}: {task.name}", None)
+        return [AnsibleTask(self.comment(task, kind), {"name": name}, body)]
 
     def include(self, include: IncludeBlock, inherited: TaskOptions) -> AnsibleTask:
         """Outside parallel, an include is a role call: the nested runbook's role, one tasks file per call."""

@@ -11,9 +11,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from . import yamlout
 from .emit import JOIN_MODULE, Compiled
@@ -147,5 +147,5 @@ def _tail(runner) -> str:
         return "no runner"
     try:
         return runner.stdout.read()[-2000:]
-    except Exception:  # noqa: BLE001 - only for the message
+    except Exception:
         return runner.status

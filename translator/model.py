@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from .errors import Location
 
@@ -45,7 +45,7 @@ class TaskOptions:
     register: str | None = None
     no_log: bool | None = None  # keep the task's arguments and results out of output and results
 
-    def inherit(self, outer: "TaskOptions") -> "TaskOptions":
+    def inherit(self, outer: TaskOptions) -> TaskOptions:
         """These options seen from inside a block carrying `outer`: inner values win."""
         return TaskOptions(
             when=outer.when + self.when,
@@ -86,7 +86,7 @@ class ModuleCall:
 class Block:
     name: str
     path: tuple[str, ...]
-    children: tuple["Task", ...]
+    children: tuple[Task, ...]
     options: TaskOptions
     location: Location
 
@@ -107,10 +107,10 @@ class IncludeBlock:
 
     name: str
     path: tuple[str, ...]
-    children: tuple["Task", ...]  # one child: the nested runbook's top level
+    children: tuple[Task, ...]  # one child: the nested runbook's top level
     options: TaskOptions  # the include task's own keywords; `vars` are the include's vars
     location: Location
-    runbook: "Runbook"
+    runbook: Runbook
     scope: tuple[str, ...] = ()  # the includes this include sits in
 
     @property
@@ -122,7 +122,7 @@ class IncludeBlock:
         return values
 
 
-Task = Union[ModuleCall, SerialBlock, ParallelBlock, IncludeBlock]
+Task = ModuleCall | SerialBlock | ParallelBlock | IncludeBlock
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def resolve(key: str, runbook_dir: Path | None = None) -> ModuleInfo | None:
         # Plain JSON-protocol modules: Ansible runs them as async jobs like any other module.
         return ModuleInfo(key, f"{EASY_COLLECTION}.{easy.ansible_name}", "easy", True, easy=easy)
     fqcn = _ansible_fqcn(key)
-    if fqcn is None or fqcn.rsplit(".", 1)[-1] in STRUCTURAL_ACTIONS and fqcn.startswith("ansible."):
+    if fqcn is None or (fqcn.rsplit(".", 1)[-1] in STRUCTURAL_ACTIONS and fqcn.startswith("ansible.")):
         return None
     return _with_async_support(key, fqcn, "ansible")
 

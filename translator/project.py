@@ -10,11 +10,11 @@ from typing import Any
 import ansible_modules
 
 from . import __version__, easy_modules, yamlout
-from .modules import EASY_COLLECTION
-from .errors import UsageError
-from .model import VaultText
 from .calls import jinja_values, variable_noqa
 from .emit import COLLECTION, Compiled, RoleOutput
+from .errors import UsageError
+from .model import VaultText
+from .modules import EASY_COLLECTION
 
 DEFAULT_INVENTORY = {
     "all": {
@@ -205,7 +205,8 @@ def _write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "rol
     for role in compiled.roles.values():
         for number, vars_file in enumerate(role.runbook.vars_files, start=1):
             if vars_file.values is None:
-                lines.append(f"{roles_dir}{role.name}/defaults/main/{_defaults_name(number, vars_file)} var-naming[no-role-prefix]\n")
+                path = f"{roles_dir}{role.name}/defaults/main/{_defaults_name(number, vars_file)}"
+                lines.append(f"{path} var-naming[no-role-prefix]\n")
     if lines:
         (project / ".ansible-lint-ignore").write_text("".join(lines))
 

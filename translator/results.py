@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .emit import Compiled, TaskRef
@@ -263,11 +263,11 @@ def _timestamp(value: Any) -> float | None:
         return float(value)
     parsed = datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
 def _iso(value: float | None) -> str | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(value, tz=UTC).isoformat(timespec="milliseconds")

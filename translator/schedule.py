@@ -9,9 +9,9 @@ predecessors failed is skipped by a guard, so a failure stops only its own seria
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import zip_longest
-from typing import Callable
 
 from .model import IncludeBlock, ModuleCall, ParallelBlock, SerialBlock, Task, TaskOptions
 

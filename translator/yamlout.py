@@ -58,7 +58,8 @@ def annotate(text: str, noqa: dict[tuple[str, ...], str], indent: int = 0) -> st
             pad = " " * (indent + 2 * depth)
             for number in range(start, len(lines)):
                 line = lines[number]
-                if line.startswith(pad + key + ":") or line.startswith(" " * (indent + 2 * depth - 2) + "- " + key + ":"):
+                as_item = " " * (indent + 2 * depth - 2) + "- " + key + ":"
+                if line.startswith((pad + key + ":", as_item)):
                     start = number
                     break
             else:

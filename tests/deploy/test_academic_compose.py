@@ -14,7 +14,8 @@ from tests.deploy.test_academic_stack import EXAMPLE, VAULT_PASS, secrets
 def test_compose_mode_renders_a_valid_project_with_secrets_only_in_env(rb2ansible_module, tmp_path):
     project = tmp_path / "compose"
     inventory = tmp_path / "hosts.ini"
-    inventory.write_text(f"[academic]\nlocalhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    interpreter = f"ansible_python_interpreter={sys.executable}"
+    inventory.write_text(f"[academic]\nlocalhost ansible_connection=local {interpreter}\n")
     common = [str(EXAMPLE), "-i", str(inventory), "--vault-password-file", str(VAULT_PASS),
               "-e", "deploy_mode=compose", "-e", "compose_up=false", "-e", f"compose_dir={project}"]
 

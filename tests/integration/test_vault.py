@@ -84,7 +84,7 @@ def test_relative_vault_password_paths_are_taken_from_the_working_directory(rb2a
                                                                             tmp_path, secrets):
     password_file(tmp_path / "dev.pw", "dev password")
     password_file(tmp_path / "prod.pw", "prod password")
-    runbook, inventory, out = inline_secrets_project(tmp_path, ssh_hosts[:1], lab_keys.private_key, secrets,
+    runbook, inventory, _out = inline_secrets_project(tmp_path, ssh_hosts[:1], lab_keys.private_key, secrets,
                                                      f"dev@{tmp_path / 'dev.pw'}", f"prod@{tmp_path / 'prod.pw'}")
 
     # As a user types them: paths relative to where rb2ansible is started.

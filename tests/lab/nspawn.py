@@ -82,7 +82,7 @@ class NspawnMachine:
         self.state = wait_until(self._boot_state, BOOT_TIMEOUT, f"{self.name} to boot and answer ssh on {self.address}")
         if self.state == "degraded":
             self.failed_units = self.ssh("systemctl list-units --failed --plain --no-legend | cut -d' ' -f1").split()
-            warnings.warn(f"lab machine {self.name} is degraded; failed units: {self.failed_units}")
+            warnings.warn(f"lab machine {self.name} is degraded; failed units: {self.failed_units}", stacklevel=2)
         elif self.state != "running":
             raise LabError(f"{self.name} booted into state {self.state!r}")
 

@@ -7,8 +7,9 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from tests.lab import LabError
 
@@ -97,7 +98,7 @@ def wait_until(check: Callable[[], T], timeout: float, what: str, interval: floa
                 return result
         except LabError:
             raise
-        except Exception as error:  # noqa: BLE001 - any failure here just means "not yet"
+        except Exception as error:
             last_error = error
         if time.monotonic() >= deadline:
             detail = f" (last error: {last_error})" if last_error else ""

@@ -38,7 +38,8 @@ def test_ansible_pings_light_hosts_and_writes_a_file_per_host(ssh_hosts, lab_key
     tasks = [
         {"ansible.builtin.ping": {}},
         # Light hosts share this machine's filesystem, hence one path per host.
-        {"ansible.builtin.copy": {"content": "{{ ansible_host }}\n", "dest": str(out_dir / "{{ inventory_hostname }}.txt")}},
+        {"ansible.builtin.copy": {"content": "{{ ansible_host }}\n",
+                                  "dest": str(out_dir / "{{ inventory_hostname }}.txt")}},
     ]
     result = run_playbook(tmp_path, inventory, tasks)
 

@@ -93,7 +93,7 @@ def test_passwords_are_stored_as_salted_scrypt_keys(auth_client, postgres, auth_
         stored = [conn.execute("SELECT password_hash FROM users WHERE username = %s", (name,)).fetchone()[0]
                   for name in names]
     for value in stored:
-        scheme, n, r, p, salt, key = value.split("$")
+        scheme, n, r, p, _salt, _key = value.split("$")
         assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**14, 8, 1)
         assert password not in value
     assert stored[0] != stored[1]  # same password, different salts

@@ -64,7 +64,6 @@ def test_database_allows_exactly_the_service_grade_scale(postgres, acad_role):
 
 @pytest.mark.parametrize("letter", ["A+", "D+", "F", "a"])
 def test_grade_outside_the_scale_is_rejected(postgres, acad_role, letter):
-    with postgres.connect(acad_role.database, acad_role) as conn:
-        with pytest.raises(psycopg.errors.CheckViolation):
-            conn.execute("INSERT INTO krs (nim, kode_mk, semester, nilai) VALUES ('22002', 'SD101', 9, %s)",
-                         (letter,))
+    with postgres.connect(acad_role.database, acad_role) as conn, pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("INSERT INTO krs (nim, kode_mk, semester, nilai) VALUES ('22002', 'SD101', 9, %s)",
+                     (letter,))

@@ -12,8 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_easy_modules import STAMP, python_without, run_module, write_modules
-from translator.easy_modules import (BundleError, EasyModule, EasyModuleError, available, build_ansible_module,
-                                     bundle, find)
+from translator.easy_modules import (
+    BundleError,
+    EasyModule,
+    EasyModuleError,
+    available,
+    build_ansible_module,
+    bundle,
+    find,
+)
 
 
 @pytest.fixture(scope="session")

@@ -261,7 +261,7 @@ def _broken(graph: Graph) -> dict[str, Edge | None]:
                 continue
             for edge in node.edges:
                 target = graph.nodes[edge.target]
-                if not edge.optional and (edge.target in broken or target.found is None and node.users):
+                if not edge.optional and (edge.target in broken or (target.found is None and node.users)):
                     broken[name] = edge
                     changed = True
                     break

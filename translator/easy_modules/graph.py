@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import pyfile, resolve
 from .errors import BundleError
@@ -91,7 +91,7 @@ class GraphBuilder:
         found = resolve.locate(name, self.roots)
         local = found is not None and self._under_roots(found)
         own = self.own_package
-        users = local or bool(own) and (name == own or name.startswith(f"{own}."))
+        users = local or (bool(own) and (name == own or name.startswith(f"{own}.")))
         package = name if found is not None and found.is_package else name.rpartition(".")[0]
         node = self.nodes[name] = Node(name, found, users, local, package or None)
         if "." in name:

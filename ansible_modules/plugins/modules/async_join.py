@@ -189,7 +189,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rb2ansible.runbook.plugins.module_utils.job_processes import (
-    JobTree, RunTree, find_wrappers, kill_until_gone, process_table, run_job_bases, wrapper_argv_index)
+    JobTree,
+    RunTree,
+    find_wrappers,
+    kill_until_gone,
+    process_table,
+    run_job_bases,
+    wrapper_argv_index,
+)
 
 POLL_INTERVAL = 0.1  # between looks at the job files: cheap local stat/reads
 LIVENESS_INTERVAL = 1.0  # between process-table scans that detect jobs which died without a result
