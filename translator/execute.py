@@ -69,6 +69,10 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
     if results.started is None and not interrupt.is_set():
         # Ansible stopped before its first play: bad inventory, vault password, option...
         raise AnsibleRefused(_ansible_errors(runner))
+    if not results.hosts and runner.rc == 0 and not interrupt.is_set():
+        # Ansible calls a play without hosts a success; for a deployment it is a mistake.
+        raise AnsibleRefused(f"no host matched '{compiled.runbook.hosts}'"
+                             f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
     leftovers = results.running_jobs()
     if leftovers or (interrupt.is_set() and results.hosts):
         # Interrupted or killed mid-block: background jobs may still run on the hosts, some

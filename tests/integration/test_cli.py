@@ -66,6 +66,7 @@ def test_a_user_mistake_never_shows_a_traceback(rb2ansible, tmp_path):
         ("export", str(ROOT / "runbooks" / "hello"), "-o", str(ROOT / "runbooks")),
         ("validate", str(ROOT / "tests" / "cases" / "invalid" / "yaml-syntax.yml")),
         ("run", str(ROOT / "runbooks" / "hello"), "-i", str(ROOT / "README.md")),
+        ("run", str(ROOT / "runbooks" / "hello"), "--limit", "no-such-host"),
     ]
     for args in mistakes:
         done = rb2ansible(*args, results=False)
