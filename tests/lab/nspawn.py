@@ -81,10 +81,19 @@ class NspawnMachine:
     def wait_ready(self) -> None:
         self.state = wait_until(self._boot_state, BOOT_TIMEOUT, f"{self.name} to boot and answer ssh on {self.address}")
         if self.state == "degraded":
-            self.failed_units = self.ssh("systemctl list-units --failed --plain --no-legend | cut -d' ' -f1").split()
+            self._retry_failed_units()
+        if self.state == "degraded":
             warnings.warn(f"lab machine {self.name} is degraded; failed units: {self.failed_units}", stacklevel=2)
         elif self.state != "running":
             raise LabError(f"{self.name} booted into state {self.state!r}")
+
+    def _retry_failed_units(self) -> None:
+        """Boot-time one-shot units (utmp, user sessions) sometimes lose a race with the shared
+        host in a container boot; start them once more, as an admin would."""
+        self.failed_units = self.ssh("systemctl list-units --failed --plain --no-legend | cut -d' ' -f1").split()
+        if self.failed_units:
+            self.run(f"systemctl reset-failed; systemctl start {' '.join(self.failed_units)}", timeout=60)
+            self.state = self.run("systemctl is-system-running", timeout=15).stdout.strip()
 
     def run(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return run_ssh(self.address, self.keys.private_key, command, timeout)
