@@ -13,7 +13,7 @@ from tests.lab import LabError
 from tests.lab.addresses import MACHINE_RANGE, claim_addresses
 from tests.lab.keys import LabKeys
 from tests.lab.processes import spawn_detached, stop_process_tree, wait_until
-from tests.lab.ssh_client import run_ssh
+from tests.lab.ssh_client import RemoteCommands
 
 BOOT_TIMEOUT = 120
 POWEROFF_TIMEOUT = 60
@@ -23,7 +23,7 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 @dataclass
-class NspawnMachine:
+class NspawnMachine(RemoteCommands):
     """One booted machine with its own overlay filesystem; the network is this machine's."""
 
     name: str
@@ -94,16 +94,6 @@ class NspawnMachine:
         if self.failed_units:
             self.run(f"systemctl reset-failed; systemctl start {' '.join(self.failed_units)}", timeout=60)
             self.state = self.run("systemctl is-system-running", timeout=15).stdout.strip()
-
-    def run(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return run_ssh(self.address, self.keys.private_key, command, timeout)
-
-    def ssh(self, command: str, timeout: float = 60) -> str:
-        """Run command in the machine and return its stdout; raise LabError if it fails."""
-        result = self.run(command, timeout)
-        if result.returncode != 0:
-            raise LabError(f"{self.name}: {command!r} exited {result.returncode}: {result.stderr.strip()}")
-        return result.stdout
 
     def poweroff(self) -> None:
         """Shut the machine down cleanly (its overlay is thrown away); force it if that hangs."""

@@ -31,3 +31,22 @@ def run_ssh(address: str, private_key: Path, command: str, timeout: float = 60) 
 
 def ssh_works(address: str, private_key: Path) -> bool:
     return run_ssh(address, private_key, "true", timeout=15).returncode == 0
+
+
+class RemoteCommands:
+    """run()/ssh() for a lab host object that has name, address and keys."""
+
+    name: str
+    address: str
+
+    def run(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return run_ssh(self.address, self.keys.private_key, command, timeout)
+
+    def ssh(self, command: str, timeout: float = 60) -> str:
+        """Run command on the host and return its stdout; raise LabError if it fails."""
+        from tests.lab import LabError
+
+        result = self.run(command, timeout)
+        if result.returncode != 0:
+            raise LabError(f"{self.name}: {command!r} exited {result.returncode}: {result.stderr.strip()}")
+        return result.stdout

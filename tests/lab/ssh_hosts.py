@@ -11,7 +11,7 @@ from tests.lab import LabError
 from tests.lab.addresses import LIGHT_HOST_RANGE, claim_addresses
 from tests.lab.keys import LabKeys
 from tests.lab.processes import spawn_detached, stop_process_tree, wait_until
-from tests.lab.ssh_client import run_ssh, ssh_works
+from tests.lab.ssh_client import RemoteCommands, ssh_works
 
 SSHD = Path("/usr/sbin/sshd")
 PRIVSEP_DIR = Path("/run/sshd")  # sshd refuses to start without its privilege-separation directory
@@ -37,7 +37,7 @@ def sshd_config(address: str, keys: LabKeys, pid_file: Path) -> str:
 
 
 @dataclass
-class SshHost:
+class SshHost(RemoteCommands):
     """One light host; stop() and start() let a test take it down and bring it back."""
 
     name: str
@@ -80,16 +80,6 @@ class SshHost:
         if self.process is not None:
             stop_process_tree(self.process, STOP_TIMEOUT)
             self.process = None
-
-    def run(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return run_ssh(self.address, self.keys.private_key, command, timeout)
-
-    def ssh(self, command: str, timeout: float = 60) -> str:
-        """Run command on the host and return its stdout; raise LabError if it fails."""
-        result = self.run(command, timeout)
-        if result.returncode != 0:
-            raise LabError(f"{self.name}: {command!r} exited {result.returncode}: {result.stderr.strip()}")
-        return result.stdout
 
 
 def start_ssh_hosts(count: int, keys: LabKeys, workdir: Path, name_prefix: str = "rb2a-ssh") -> list[SshHost]:

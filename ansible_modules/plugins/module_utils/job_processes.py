@@ -104,18 +104,24 @@ class RunTree:
 
     def scan(self, procs):
         by_pid = {p.pid: p for p in procs}
-        members = {p.pid for p in procs if p.alive and p.pid not in self.spared
-                   and p.environ().get(self.name) == self.value}
-        children = {}
-        for proc in procs:
-            children.setdefault(proc.ppid, []).append(proc.pid)
-        todo = list(members)
-        while todo:
-            for child in children.get(todo.pop(), []):
-                if child not in members and child not in self.spared:
-                    members.add(child)
-                    todo.append(child)
+        marked = {p.pid for p in procs if p.alive and p.pid not in self.spared
+                  and p.environ().get(self.name) == self.value}
+        members = with_descendants(procs, marked) - self.spared
         return [by_pid[pid] for pid in sorted(members) if by_pid[pid].alive]
+
+
+def with_descendants(procs, pids):
+    """pids and every process below them in the table."""
+    children = {}
+    for proc in procs:
+        children.setdefault(proc.ppid, []).append(proc.pid)
+    members, todo = set(pids), list(pids)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in members:
+                members.add(child)
+                todo.append(child)
+    return members
 
 
 def _self_and_ancestors():
@@ -153,15 +159,7 @@ class JobTree:
         members = wrapper_pids | {p.pid for p in procs if p.sid in self._sids or p.pgid in self._pgids}
         # Descendants catch children that moved to a session or group of their own; those are
         # remembered too, so they are still found once their parent is gone.
-        children = {}
-        for proc in procs:
-            children.setdefault(proc.ppid, []).append(proc.pid)
-        todo = list(members)
-        while todo:
-            for child in children.get(todo.pop(), []):
-                if child not in members:
-                    members.add(child)
-                    todo.append(child)
+        members = with_descendants(procs, members)
         for pid in members:
             if by_pid[pid].sid == pid:
                 self._add(self._sids, pid)
