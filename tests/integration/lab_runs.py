@@ -107,3 +107,13 @@ def interrupt_when(command: list[str], results: Path, ready, what: str, timeout:
     finally:
         process.kill()
     return InterruptedRun(process.returncode, stdout, stderr, stopped, json.loads(results.read_text()))
+
+
+def two_sleepers(marker: str, afterwards: str, hosts: str | None = None) -> str:
+    """A runbook to interrupt: two `sleep 30.<marker>N` children in parallel, then a task that
+    must never run (it creates the file `afterwards`)."""
+    return (f"name: interrupt me\n{f'hosts: {hosts}' + chr(10) if hosts else ''}tasks:\n"
+            "- name: together\n  parallel:\n"
+            f"  - name: first sleeper\n    shell: sleep 30.{marker}1\n"
+            f"  - name: second sleeper\n    shell: sleep 30.{marker}2\n"
+            f"- name: afterwards\n  shell: touch {afterwards}\n")

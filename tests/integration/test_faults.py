@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.integration.conftest import task, write_runbook
-from tests.integration.lab_runs import everything_printed, interrupt_when, new_marker, statuses
+from tests.integration.lab_runs import everything_printed, interrupt_when, new_marker, statuses, two_sleepers
 from tests.lab.inventory import write_inventory
 from tests.lab.processes import wait_until
 from tests.processes import with_marker
@@ -105,19 +105,7 @@ def test_sigint_during_parallel_block_on_two_machines_leaves_no_job(rb2ansible_c
                                                                     tmp_path):
     marker = new_marker()
     inventory = write_inventory(tmp_path / "hosts.ini", nspawn_machines, lab_keys.private_key)
-    runbook = write_runbook(tmp_path / "rb", f"""
-name: interrupt me
-hosts: lab
-tasks:
-- name: together
-  parallel:
-  - name: first sleeper
-    shell: sleep 30.{marker}1
-  - name: second sleeper
-    shell: sleep 30.{marker}2
-- name: afterwards
-  shell: touch /root/afterwards.{marker}
-""")
+    runbook = write_runbook(tmp_path / "rb", two_sleepers(marker, f"/root/afterwards.{marker}", hosts="lab"))
     run = interrupt_when([*rb2ansible_command, "run", str(runbook), "-i", str(inventory)], tmp_path / "results.json",
                          lambda: all(both_sleepers_running(m, marker) for m in nspawn_machines),
                          "both sleepers running on both machines")

@@ -5,25 +5,14 @@ from __future__ import annotations
 import uuid
 
 from tests.integration.conftest import task, write_runbook
-from tests.integration.lab_runs import interrupt_when
+from tests.integration.lab_runs import interrupt_when, two_sleepers
 from tests.lab.processes import wait_until
 from tests.processes import with_marker
 
 
 def test_sigint_during_parallel_block_stops_every_job(rb2ansible_command, tmp_path):
     marker = str(uuid.uuid4().int)[:6]
-    runbook = write_runbook(tmp_path / "rb", f"""
-name: interrupt me
-tasks:
-- name: together
-  parallel:
-  - name: first sleeper
-    shell: sleep 30.{marker}1
-  - name: second sleeper
-    shell: sleep 30.{marker}2
-- name: afterwards
-  shell: touch {tmp_path}/afterwards
-""")
+    runbook = write_runbook(tmp_path / "rb", two_sleepers(marker, f"{tmp_path}/afterwards"))
     run = interrupt_when([*rb2ansible_command, "run", str(runbook)], tmp_path / "results.json",
                          lambda: len(with_marker(f"30.{marker}")) >= 2, "both sleepers running")
 
