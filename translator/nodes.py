@@ -1,0 +1,226 @@
+"""Reads the YAML nodes of one file into typed values, reporting every problem at its node."""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from . import variables
+from .errors import Diagnostics, Location
+from .loader import location_of, scalar_value
+from .model import VaultText
+
+# Words YAML 1.1 (and so Ansible's YAML) reads as booleans or null when unquoted: as a variable
+# name, each becomes false/true/None in the next file that holds it unquoted.
+YAML_WORDS = {"y", "yes", "n", "no", "on", "off", "true", "false", "null"}
+
+_jinja = jinja2.Environment()
+_MODE_FORMS = "'{what}' must be a quoted octal mode such as '0644' or a symbolic one such as 'u=rw,g=r'"
+
+
+@cache
+def reserved_names() -> frozenset[str]:
+    """Names Ansible keeps for its own keywords: a variable by one of them is shadowed or breaks a play."""
+    from ansible.vars.reserved import get_reserved_names
+
+    return frozenset(get_reserved_names())
+
+
+class NodeReader:
+    def __init__(self, source: Path, diagnostics: Diagnostics):
+        self.source = source
+        self.diagnostics = diagnostics
+
+    def at(self, node: yaml.Node) -> Location:
+        return location_of(node, self.source)
+
+    def error(self, node: yaml.Node, message: str) -> None:
+        """A diagnostic at the node, with the line it sits on and how much of it to underline."""
+        start, end = node.start_mark, node.end_mark
+        line = _source_line(start)
+        width = end.column - start.column if end.line == start.line else len(line) - start.column
+        self.diagnostics.error(self.at(node), message, source_line=line, width=max(1, width))
+
+    # -- structure -----------------------------------------------------------------------------
+
+    def mapping(self, node: yaml.MappingNode, allowed: set[str], what: str) -> dict[str, yaml.Node]:
+        fields = {}
+        for key, (key_node, value_node) in self.key_nodes(node).items():
+            if key not in allowed:
+                self.error(key_node, f"unknown {what} key '{key}'{hint(key, allowed)}")
+            else:
+                fields[key] = value_node
+        return fields
+
+    def key_nodes(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        keys: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.plain(key_node)
+            if not isinstance(key, str):
+                self.error(key_node, "keys must be strings")
+            elif key in keys:
+                self.error(key_node, f"duplicate key '{key}'")
+            else:
+                keys[key] = (key_node, value_node)
+        return keys
+
+    # -- values --------------------------------------------------------------------------------
+
+    def plain(self, node: yaml.Node) -> Any:
+        """A node as plain data; `!vault` stays encrypted; every `${` and Jinja text is checked on the way."""
+        if node.tag == "!vault":
+            return VaultText(str(node.value))
+        if isinstance(node, yaml.MappingNode):
+            return {key: self.plain(value) for key, (_, value) in self.key_nodes(node).items()}
+        if isinstance(node, yaml.SequenceNode):
+            return [self.plain(item) for item in node.value]
+        if node.tag.startswith("!"):
+            self.error(node, f"unsupported YAML tag '{node.tag}' (only !vault is understood)")
+            return node.value
+        value = scalar_value(node)
+        if isinstance(value, str):
+            self.check_template(node, value)
+        return value
+
+    def check_template(self, node: yaml.Node, value: str) -> str | None:
+        """The value as Ansible will template it, or None (and an error) when it would not parse."""
+        try:
+            text = variables.to_jinja(value)
+        except variables.ExpressionError as exc:
+            self.error(node, str(exc))
+            return None
+        return text
+
+    def condition(self, node: yaml.Node, what: str) -> Any:
+        """`when`/`until`: a condition, or a list of them, each parsed as the expression Ansible evaluates."""
+        value = self.plain(node)
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, (str, bool)) for item in items):
+            self.error(node, f"'{what}' must be a condition such as \"${{x}} == 'y'\"")
+            return None
+        return value
+
+    def variables(self, node: yaml.Node | None, what: str) -> dict[str, Any]:
+        """A mapping of variable names to values; each name is one Ansible can keep as it is."""
+        if node is None:
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            self.plain(node)
+            self.error(node, f"'{what}' must be a mapping of variable names to values")
+            return {}
+        values = {}
+        for name, (key_node, value_node) in self.key_nodes(node).items():
+            problem = variable_name_problem(name)
+            if problem:
+                self.error(key_node, problem)
+            values[name] = self.plain(value_node)
+        return values
+
+    def string(self, node: yaml.Node | None, what: str, required_in: yaml.Node | None = None) -> str | None:
+        if node is None:
+            if required_in is not None:
+                self.error(required_in, f"missing '{what}'")
+            return None
+        value = self.plain(node)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.error(node, f"'{what}' must be a non-empty string")
+            return None
+        return value
+
+    def text(self, node: yaml.Node, what: str) -> str | None:
+        """A string argument; a number is taken as its text (owner: 1003), a list or mapping is an error."""
+        value = self.plain(node)
+        if isinstance(value, (str, VaultText)):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    def mode(self, node: yaml.Node, what: str = "mode") -> str | None:
+        """A file mode: a quoted octal string or a symbolic mode. Unquoted, YAML reads 0644 as octal,
+        as meant, but 644 as the decimal number 644 (mode 01204): that is refused with the fix."""
+        value = self.plain(node)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"0{value:o}"
+        if not isinstance(value, str) or not value:
+            self.error(node, _MODE_FORMS.format(what=what))
+            return None
+        return value
+
+    def boolean(self, node: yaml.Node | None, what: str) -> bool | None:
+        if node is None:
+            return None
+        value = self.plain(node)
+        if not isinstance(value, bool):
+            self.error(node, f"'{what}' must be true or false")
+            return None
+        return value
+
+    def whole_number(self, node: yaml.Node, what: str, unit: str, minimum: int = 0) -> int | None:
+        value = self.plain(node)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.error(node, f"'{what}' must be a whole number of {unit}")
+            return None
+        if value < minimum:
+            self.error(node, f"'{what}' must be at least {minimum} (leave it out for no limit)")
+            return None
+        return value
+
+    def choice(self, node: yaml.Node | None, allowed: tuple[str, ...], default: str, what: str) -> str:
+        if node is None:
+            return default
+        value = self.plain(node)
+        if value not in allowed:
+            self.error(node, f"'{what}' must be one of: {', '.join(allowed)}")
+            return default
+        return value
+
+
+def variable_name_problem(name: str) -> str:
+    """Why Ansible could not keep a variable of this name as it is, or "" when it can."""
+    if not name.isidentifier():
+        return f"'{name}' is not a valid variable name"
+    return ""
+
+
+def scalar_word(word: str) -> str:
+    value = yaml.safe_load(word)
+    return "null" if value is None else str(value).lower()
+
+
+def hint(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "true/false"
+    return "empty" if value is None else type(value).__name__
+
+
+def _quoting_hint(key_node: yaml.Node) -> str:
+    if isinstance(key_node, yaml.ScalarNode) and key_node.value.lower() in YAML_WORDS | {"~", ""}:
+        return f" ('{key_node.value}' unquoted is read as {scalar_word(key_node.value)}: quote it)"
+    return ""
+
+
+def _source_line(mark: yaml.Mark) -> str:
+    """The text of the line a mark points into (PyYAML keeps the whole document in the mark)."""
+    buffer = getattr(mark, "buffer", None)
+    if not isinstance(buffer, str):
+        return ""
+    start = buffer.rfind("\n", 0, mark.index) + 1
+    end = buffer.find("\n", mark.index)
+    return buffer[start:end if end >= 0 else len(buffer)].rstrip("\0\r")
