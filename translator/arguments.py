@@ -20,6 +20,8 @@ def read_arguments(reader: NodeReader, info: ModuleInfo, node: yaml.Node) -> Any
     if value is not None and not isinstance(value, (dict, str)):
         reader.error(node, f"the arguments of '{info.key}' must be a mapping (or a free-form string)")
         return None
+    if info.kind == "ansible" and value is not None and not _known_arguments(reader, info, node):
+        return None
     return ModuleArguments(value)
 
 

@@ -19,7 +19,9 @@ from .model import VaultText
 # name, each becomes false/true/None in the next file that holds it unquoted.
 YAML_WORDS = {"y", "yes", "n", "no", "on", "off", "true", "false", "null"}
 
-_jinja = jinja2.Environment()
+# Syntax as Ansible's templating reads it; the statement extensions a user may enable in
+# ansible.cfg (DEFAULT_JINJA2_EXTENSIONS) are accepted, so no valid template is refused.
+_jinja = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
 _MODE_FORMS = "'{what}' must be a quoted octal mode such as '0644' or a symbolic one such as 'u=rw,g=r'"
 
 
@@ -62,7 +64,7 @@ class NodeReader:
         for key_node, value_node in node.value:
             key = self.plain(key_node)
             if not isinstance(key, str):
-                self.error(key_node, "keys must be strings")
+                self.error(key_node, "keys must be strings" + _quoting_hint(key_node))
             elif key in keys:
                 self.error(key_node, f"duplicate key '{key}'")
             else:
@@ -94,6 +96,12 @@ class NodeReader:
         except variables.ExpressionError as exc:
             self.error(node, str(exc))
             return None
+        if any(mark in text for mark in ("{{", "{%", "{#")):
+            try:
+                _jinja.parse(text)
+            except jinja2.TemplateSyntaxError as exc:
+                self.error(node, f"Ansible cannot template {value!r}: {_reason(exc)}")
+                return None
         return text
 
     def condition(self, node: yaml.Node, what: str) -> Any:
@@ -103,6 +111,16 @@ class NodeReader:
         if not all(isinstance(item, (str, bool)) for item in items):
             self.error(node, f"'{what}' must be a condition such as \"${{x}} == 'y'\"")
             return None
+        for item in items:
+            try:
+                expression = variables.to_condition(item)
+            except variables.ExpressionError:
+                continue  # plain() reported it
+            if isinstance(expression, str) and not any(mark in expression for mark in ("{{", "{%", "{#")):
+                try:
+                    _jinja.parse("{{ " + expression + " }}")
+                except jinja2.TemplateSyntaxError as exc:
+                    self.error(node, f"'{what}' is not an expression Ansible can evaluate: {_reason(exc)}")
         return value
 
     def variables(self, node: yaml.Node | None, what: str) -> dict[str, Any]:
@@ -141,14 +159,23 @@ class NodeReader:
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
-        return value
+        self.error(node, f"'{what}' must be a string, not {_kind(value)}")
+        return None
 
     def mode(self, node: yaml.Node, what: str = "mode") -> str | None:
         """A file mode: a quoted octal string or a symbolic mode. Unquoted, YAML reads 0644 as octal,
         as meant, but 644 as the decimal number 644 (mode 01204): that is refused with the fix."""
         value = self.plain(node)
+        if isinstance(value, int) and not isinstance(value, bool) and node.value.startswith("0") and value < 0o10000:
+            return f"0{value:o}"  # YAML 1.1 read the leading zero as octal, as the author meant
         if isinstance(value, int) and not isinstance(value, bool):
-            return f"0{value:o}"
+            digits = node.value.lstrip("0") or "0"
+            if set(digits) <= set("01234567") and len(digits) <= 4:
+                self.error(node, f"'{what}: {node.value}' is read by YAML as the number {value}; "
+                                 f"quote the octal mode: '0{digits.zfill(3)}'")
+            else:
+                self.error(node, _MODE_FORMS.format(what=what))
+            return None
         if not isinstance(value, str) or not value:
             self.error(node, _MODE_FORMS.format(what=what))
             return None
@@ -163,13 +190,10 @@ class NodeReader:
             return None
         return value
 
-    def whole_number(self, node: yaml.Node, what: str, unit: str, minimum: int = 0) -> int | None:
+    def whole_number(self, node: yaml.Node, what: str, unit: str) -> int | None:
         value = self.plain(node)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.error(node, f"'{what}' must be a whole number of {unit}")
-            return None
-        if value < minimum:
-            self.error(node, f"'{what}' must be at least {minimum} (leave it out for no limit)")
             return None
         return value
 
@@ -187,6 +211,10 @@ def variable_name_problem(name: str) -> str:
     """Why Ansible could not keep a variable of this name as it is, or "" when it can."""
     if not name.isidentifier():
         return f"'{name}' is not a valid variable name"
+    if name.lower() in YAML_WORDS:
+        return f"'{name}' cannot be a variable name: YAML reads it unquoted as {scalar_word(name)}"
+    if name in reserved_names():
+        return f"'{name}' is a name Ansible reserves for itself; choose another variable name"
     return ""
 
 
@@ -198,6 +226,10 @@ def scalar_word(word: str) -> str:
 def hint(word: str, choices) -> str:
     close = difflib.get_close_matches(word, sorted(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _reason(exc: jinja2.TemplateSyntaxError) -> str:
+    return (exc.message or "").replace("end of print statement", "end of the expression")
 
 
 def _kind(value: Any) -> str:

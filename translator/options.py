@@ -36,8 +36,12 @@ def _option(reader: NodeReader, key: str, node: yaml.Node) -> Any:
     if key in ("sudo", "ignore_errors", "no_log"):
         return reader.boolean(node, key)
     if key == "timeout":
-        # 0 would read as "no limit" to Ansible: a runbook that wants none leaves timeout out.
-        return reader.whole_number(node, key, "seconds", minimum=0)
+        seconds = reader.whole_number(node, key, "seconds")
+        if seconds == 0:  # Ansible reads 0 as "no limit", the opposite of what it looks like
+            reader.error(node, "'timeout: 0' would mean no time limit at all; give at least 1 second, "
+                               "or leave timeout out for no limit")
+            return None
+        return seconds
     if key in ("retries", "delay"):
         return reader.whole_number(node, key, "tries" if key == "retries" else "seconds")
     if key == "sudo_user":

@@ -96,7 +96,9 @@ def _read(reader: NodeReader, argument: Argument, node: yaml.Node) -> Any | None
         return reader.boolean(node, what)
     if argument.kind in ("variables", "environment"):
         if not isinstance(node, yaml.MappingNode):
-            return reader.plain(node)
+            reader.plain(node)
+            reader.error(node, f"'{what}' must be a mapping of names to values, not {_shape(node)}")
+            return None
         if argument.kind == "variables":
             return reader.variables(node, what)
         return {name: reader.plain(value) for name, (_, value) in reader.key_nodes(node).items()}
