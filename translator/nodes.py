@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,9 @@ from .errors import Diagnostics, Location
 from .loader import location_of, scalar_value
 from .model import VaultText
 
-# Words YAML 1.1 (and so Ansible's YAML) reads as booleans or null when unquoted: as a variable
-# name, each becomes false/true/None in the next file that holds it unquoted.
-YAML_WORDS = {"y", "yes", "n", "no", "on", "off", "true", "false", "null"}
+# Words YAML 1.1 as PyYAML (and so Ansible) reads it turns into booleans or null when unquoted:
+# as a variable name, each becomes false/true/None in the next file that holds it unquoted.
+YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null"}
 
 # Syntax as Ansible's templating reads it; the statement extensions a user may enable in
 # ansible.cfg (DEFAULT_JINJA2_EXTENSIONS) are accepted, so no valid template is refused.
@@ -89,20 +89,12 @@ class NodeReader:
             self.check_template(node, value)
         return value
 
-    def check_template(self, node: yaml.Node, value: str) -> str | None:
-        """The value as Ansible will template it, or None (and an error) when it would not parse."""
-        try:
-            text = variables.to_jinja(value)
-        except variables.ExpressionError as exc:
-            self.error(node, str(exc))
-            return None
-        if any(mark in text for mark in ("{{", "{%", "{#")):
-            try:
-                _jinja.parse(text)
-            except jinja2.TemplateSyntaxError as exc:
-                self.error(node, f"Ansible cannot template {value!r}: {_reason(exc)}")
-                return None
-        return text
+    def check_template(self, node: yaml.Node, value: str) -> bool:
+        """Whether Ansible can template the value; if not, the reason is reported at the node."""
+        problem = template_problem(value)
+        if problem:
+            self.error(node, problem)
+        return not problem
 
     def condition(self, node: yaml.Node, what: str) -> Any:
         """`when`/`until`: a condition, or a list of them, each parsed as the expression Ansible evaluates."""
@@ -112,15 +104,9 @@ class NodeReader:
             self.error(node, f"'{what}' must be a condition such as \"${{x}} == 'y'\"")
             return None
         for item in items:
-            try:
-                expression = variables.to_condition(item)
-            except variables.ExpressionError:
-                continue  # plain() reported it
-            if isinstance(expression, str) and not any(mark in expression for mark in ("{{", "{%", "{#")):
-                try:
-                    _jinja.parse("{{ " + expression + " }}")
-                except jinja2.TemplateSyntaxError as exc:
-                    self.error(node, f"'{what}' is not an expression Ansible can evaluate: {_reason(exc)}")
+            problem = condition_problem(item) if isinstance(item, str) and not template_problem(item) else ""
+            if problem:
+                self.error(node, f"'{what}' is not an expression Ansible can evaluate: {problem}")
         return value
 
     def variables(self, node: yaml.Node | None, what: str) -> dict[str, Any]:
@@ -205,6 +191,34 @@ class NodeReader:
             self.error(node, f"'{what}' must be one of: {', '.join(allowed)}")
             return default
         return value
+
+
+@lru_cache(maxsize=4096)
+def template_problem(value: str) -> str:
+    """Why Ansible could not template a runbook string (its `${}` made Jinja), or "" when it can."""
+    try:
+        text = variables.to_jinja(value)  # parses each `${...}` on the way
+    except variables.ExpressionError as exc:
+        return str(exc)
+    if "{" in value.replace("${", ""):  # Jinja of the author's own, or braces meeting an expression
+        try:
+            _jinja.parse(text)
+        except jinja2.TemplateSyntaxError as exc:
+            return f"Ansible cannot template {value!r}: {_reason(exc)}"
+    return ""
+
+
+@lru_cache(maxsize=4096)
+def condition_problem(value: str) -> str:
+    """Why a `when`/`until` string is not an expression Ansible can evaluate, or "" when it is."""
+    expression = variables.to_condition(value)
+    if any(mark in expression for mark in ("{{", "{%", "{#")):
+        return ""  # a template, checked as one
+    try:
+        _jinja.parse("{{ " + expression + " }}")
+    except jinja2.TemplateSyntaxError as exc:
+        return _reason(exc)
+    return ""
 
 
 def variable_name_problem(name: str) -> str:
