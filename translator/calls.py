@@ -45,6 +45,15 @@ def module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dic
     return info.fqcn, jinja_values(args if args is not None else {}), extra
 
 
+def with_keywords(extra: dict[str, Any], options: TaskOptions) -> dict[str, Any]:
+    """A call's own task keywords together with those of its options. A template's `variables`
+    are task vars too: they join the vars the task inherits, and win over them, being its own."""
+    fields = {**extra, **keywords(options)}
+    if "vars" in extra and "vars" in fields:
+        fields["vars"] = {**fields["vars"], **extra["vars"]}
+    return fields
+
+
 def keywords(options: TaskOptions) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if options.sudo is not None or options.sudo_user:

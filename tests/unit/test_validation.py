@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import ROOT
 from translator import modules
 from translator.build import load_runbook
+from translator.emit import compile_runbook
 from translator.errors import RunbookInvalid
 from translator.model import ModuleArguments
 from translator.modules import _ansible
@@ -168,3 +169,14 @@ def test_timeout_zero_is_refused(tmp_path: Path):
 def test_runbooks_use_no_variable_ansible_reserves():
     for runbook in sorted((ROOT / "runbooks").glob("*/run.yml")):
         load_runbook(runbook)  # raises on a reserved name, among other things
+
+
+def test_template_variables_join_the_vars_a_task_inherits(tmp_path: Path):
+    """A template's `variables` are its own task vars: a block's `vars` used to replace them."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.j2").write_text("{{ a }} {{ b }}\n")
+    path = write(tmp_path / "run.yml", "name: t\ntasks:\n- name: block\n  vars: {a: outer, b: 2}\n  serial:\n"
+                                       "  - name: render\n    template: {source: t.j2, destination: /tmp/x,"
+                                       " variables: {a: 1}}\n")
+    [block] = compile_runbook(load_runbook(path)).tasks
+    assert block.block[0].fields["vars"] == {"a": 1, "b": 2}
