@@ -15,10 +15,6 @@ from .errors import Diagnostics, Location
 from .loader import location_of, scalar_value
 from .model import VaultText
 
-# Words YAML 1.1 as PyYAML (and so Ansible) reads it turns into booleans or null when unquoted:
-# as a variable name, each becomes false/true/None in the next file that holds it unquoted.
-YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null"}
-
 # Syntax as Ansible's templating reads it; the statement extensions a user may enable in
 # ansible.cfg (DEFAULT_JINJA2_EXTENSIONS) are accepted, so no valid template is refused.
 _jinja = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
@@ -225,15 +221,24 @@ def variable_name_problem(name: str) -> str:
     """Why Ansible could not keep a variable of this name as it is, or "" when it can."""
     if not name.isidentifier():
         return f"'{name}' is not a valid variable name"
-    if name.lower() in YAML_WORDS:
-        return f"'{name}' cannot be a variable name: YAML reads it unquoted as {scalar_word(name)}"
+    if _yaml_word(name) is not None:
+        # yes/no/on/off/true/false/null as PyYAML (and so Ansible) reads YAML 1.1: unquoted in the
+        # next file that holds the name, it would turn into a boolean or null.
+        return f"'{name}' cannot be a variable name: YAML reads it unquoted as {_yaml_word(name)}"
     if name in reserved_names():
         return f"'{name}' is a name Ansible reserves for itself; choose another variable name"
     return ""
 
 
-def scalar_word(word: str) -> str:
-    value = yaml.safe_load(word)
+@lru_cache(maxsize=1024)
+def _yaml_word(word: str) -> str | None:
+    """What a bare word becomes in YAML when it is not a string ("false", "null"), else None."""
+    try:
+        value = yaml.safe_load(word)
+    except yaml.YAMLError:
+        return None
+    if isinstance(value, str):
+        return None
     return "null" if value is None else str(value).lower()
 
 
@@ -257,9 +262,9 @@ def _kind(value: Any) -> str:
 
 
 def _quoting_hint(key_node: yaml.Node) -> str:
-    if isinstance(key_node, yaml.ScalarNode) and key_node.value.lower() in YAML_WORDS | {"~", ""}:
-        return f" ('{key_node.value}' unquoted is read as {scalar_word(key_node.value)}: quote it)"
-    return ""
+    word = key_node.value if isinstance(key_node, yaml.ScalarNode) and key_node.value.isidentifier() else None
+    shown = _yaml_word(word) if word else None
+    return f" ('{word}' unquoted is read as {shown}: quote it)" if shown in ("true", "false", "null") else ""
 
 
 def _source_line(mark: yaml.Mark) -> str:
