@@ -78,7 +78,8 @@ def play(label: str, playbook: str, inventory: Path, scratch: Path, extra: dict 
     return Run(label, wall, cpu, load, done.returncode, records)
 
 
-def interleaved(variants: dict[str, tuple[str, dict]], inventory: Path, scratch: Path, repeat: int) -> dict[str, list[Run]]:
+def interleaved(variants: dict[str, tuple[str, dict]], inventory: Path, scratch: Path,
+                repeat: int) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {label: [] for label in variants}
     for _ in range(repeat):
         for label, (playbook, extra) in variants.items():
@@ -168,8 +169,8 @@ def section_nested(scratch: Path, repeat: int) -> None:
     inventory = local_inventory(scratch)
     print("\n## nested: parallel: [serial: [a 1s, b 1s], serial: [c 1s, parallel: [d 1s, e 1s]], f 2s] on localhost")
     print("| run | a<b | c<d,e | d/e overlap | a/c/f common instant | after last | children span (s) | "
-          "block span fork->join (s) | wall (s) | load1 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "critical path of the recorded durations (s) | block span fork->join (s) | wall (s) | load1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in range(repeat):
         signals = scratch / f"signals-{n}"
         run = play("nested", "nested_aliases.yml", inventory, scratch, {"rb2a_signal_dir": signals})
@@ -183,8 +184,11 @@ def section_nested(scratch: Path, repeat: int) -> None:
         a, b, c, d, e, f, after = (task[k][0] for k in ("a", "b", "c", "d", "e", "f", "after"))
         children = [a, b, c, d, e, f]
         span = max(i[3] for i in children) - min(i[2] for i in children)
+        took = {k: i[3] - i[2] for k, i in zip("abcdef", children)}
+        critical = max(took["a"] + took["b"], took["c"] + max(took["d"], took["e"]), took["f"])
         print(f"| {n} | {a[3] <= b[2]} | {c[3] <= d[2] and c[3] <= e[2]} | {common_instant([d, e]):+.2f} | "
               f"{common_instant([a, c, f]):+.2f} | {after[2] >= max(i[3] for i in children)} | {span:.2f} | "
+              f"{critical:.2f} | "
               f"{join[0][3] - fork[0][2]:.2f} | {run.wall:.1f} | {run.load:.1f} |")
 
 

@@ -65,10 +65,12 @@ def section_fidelity(scratch: Path) -> None:
         if name.endswith("refs"):
             after, later = seen(out, "after", "web1"), seen(out, "later", "web1~probe~0")
     print("\n## What a branch of web1 sees (web1's expected value in the first column)")
-    print("| variable | web1 after the block ((i) refs) | " + " | ".join(f"{n} (rc {rc})" for n, (_, rc) in columns.items()) + " |")
+    names = " | ".join(f"{n} (rc {rc})" for n, (_, rc) in columns.items())
+    print(f"| variable | web1 after the block ((i) refs) | {names} |")
     print("|---" * (len(columns) + 2) + "|")
     for key in KEYS:
-        print(f"| {key} | {short(after.get(key))} | " + " | ".join(short(c.get(key, '-')) for c, _ in columns.values()) + " |")
+        values = " | ".join(short(c.get(key, "-")) for c, _ in columns.values())
+        print(f"| {key} | {short(after.get(key))} | {values} |")
     print(f"\nIn a later `hosts: all` play, (i) runs on the aliases too: web1~probe~0 saw {short(later)[:0]}"
           f"inventory_hostname={later.get('inventory_hostname')}, ansible_play_hosts={later.get('ansible_play_hosts')}")
 
@@ -93,7 +95,8 @@ def section_rolling(scratch: Path) -> None:
     inventory = scratch / "two.ini"
     inventory.write_text(f"[web]\nweb1\nweb2\n[web:vars]\nansible_connection=local\nansible_python_interpreter={sys.executable}\n")
     run = play("rolling", "rolling_aliases.yml", inventory, scratch, {"seconds": 1})
-    order = [f"{r['host']}:{r['task']}" for r in run.records if r["event"] == "start" and "Branch done" not in r["task"]]
+    order = [f"{r['host']}:{r['task']}" for r in run.records
+             if r["event"] == "start" and "Branch done" not in r["task"]]
     print(f"\n## rolling (play `serial: 1`) with (i), rc {run.rc}: order of task starts\n- " + " → ".join(order))
 
 
@@ -106,7 +109,8 @@ def section_failure(scratch: Path) -> None:
         if record["event"] == "end":
             start = next(r["t"] for r in run.records if r["event"] == "start" and r["uuid"] == record["uuid"]
                          and r["host"] == record["host"])
-            print(f"| {record['host']} | {record['task']} | {start - t0:.2f} | {record['t'] - t0:.2f} | {record['status']} |")
+            print(f"| {record['host']} | {record['task']} | {start - t0:.2f} | {record['t'] - t0:.2f} | "
+                  f"{record['status']} |")
     print(f"- hosts in the recap: {next(r['hosts'] for r in run.records if r['event'] == 'stats')}")
 
 
@@ -174,7 +178,8 @@ def section_events(scratch: Path) -> None:
         if item.name not in ("measure.py", "probes.py", "__pycache__"):
             (data / "project" / item.name).symlink_to(item)
     (data / "inventory").mkdir()
-    (data / "inventory" / "hosts.ini").write_text(local_inventory(scratch).read_text())
+    # No .ini suffix: ansible-core 2.18 ignores *.ini files inside an inventory directory.
+    (data / "inventory" / "hosts").write_text(local_inventory(scratch).read_text())
     runner = ansible_runner.run(private_data_dir=str(data), playbook="sleep_aliases.yml", quiet=True,
                                 extravars={"children": 3, "seconds": 1},
                                 envvars={"ANSIBLE_CONFIG": str(HERE / "ansible.cfg"),
@@ -197,7 +202,8 @@ def section_events(scratch: Path) -> None:
                                     extravars={"out_dir": str(data / "project" / "out"), "rb2a_copy_values": True,
                                                "ansible_python_interpreter": sys.executable},
                                     envvars={"ANSIBLE_CONFIG": str(HERE / "ansible.cfg")})
-    leaked = subprocess.run(["grep", "-rl", "s3cret-from-vault", str(data / "artifacts")], capture_output=True, text=True)
+    leaked = subprocess.run(["grep", "-rl", "s3cret-from-vault", str(data / "artifacts")],
+                            capture_output=True, text=True)
     print(f"- fidelity play with copy_values under ansible-runner: {secret_run.status}; artifacts files holding the "
           f"vault value: {leaked.stdout.split() or 'none'}")
 

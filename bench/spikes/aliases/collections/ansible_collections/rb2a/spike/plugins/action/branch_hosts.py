@@ -45,9 +45,9 @@ class ActionModule(ActionBase):
         alias = f"{parent}~{block}~{track}"
         if self._task.delegate_to and self._task.delegate_to != alias:
             return dict(result, failed=True, msg=f"delegate_to must be the alias {alias} (it receives the facts)")
-        extra = set(getattr(hostvars, "_variable_manager").extra_vars)  # -e applies to the alias anyway
+        extra = set(hostvars._variable_manager.extra_vars)  # -e applies to the alias anyway
         names = [n for n in hostvars.raw_get(parent) if n not in MAGIC and n not in extra]
-        host_vars = {n: trust_as_template("{{ hostvars[rb2a_parent][%r] }}" % n) for n in names}
+        host_vars = {n: trust_as_template(f"{{{{ hostvars[rb2a_parent][{n!r}] }}}}") for n in names}
         if args.get("copy_values") or not LAZY_REFERENCES_WORK:
             # Values templated now, in the parent's context: hostvars[inventory_hostname] then works in a
             # branch, at the price of decrypted vault values inside this (no_log) result.
@@ -57,6 +57,8 @@ class ActionModule(ActionBase):
                     host_vars[name] = parent_vars[name]
                 except Exception:  # a variable that does not template stays a lazy reference
                     pass
+        if "ansible_host" not in names:  # else the alias would connect to its own (unresolvable) name
+            host_vars["ansible_host"] = parent
         host_vars.update(rb2a_parent=parent, rb2a_block=block, rb2a_track=track,
                          rb2a_tasks=args.get("tasks", f"{block}/{track}.yml"))
         if self._task.delegate_to and self._task.delegate_facts:

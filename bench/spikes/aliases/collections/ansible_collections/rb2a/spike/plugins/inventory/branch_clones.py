@@ -42,7 +42,8 @@ class InventoryModule(Constructed):  # for get_all_host_vars: host, group and va
                     inventory.add_group(f"rb2a_block_{block}")
                     inventory.add_child(f"rb2a_block_{block}", alias)
                     for name in names:
-                        inventory.set_variable(alias, name, trust_as_template("{{ hostvars[rb2a_parent][%r] }}" % name))
+                        reference = trust_as_template(f"{{{{ hostvars[rb2a_parent][{name!r}] }}}}")
+                        inventory.set_variable(alias, name, reference)
                     for key, value in dict(rb2a_parent=parent.name, rb2a_block=block, rb2a_track=str(track),
-                                           rb2a_tasks=f"fidelity/branch_probe.yml").items():
+                                           rb2a_tasks="fidelity/branch_probe.yml").items():
                         inventory.set_variable(alias, key, value)
