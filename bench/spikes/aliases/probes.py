@@ -1,7 +1,8 @@
 """Spike of design A: fidelity, leaks, failure, Ctrl-C / kill -9 and per-child events, each shown by a real run.
 
 Prints findings as Markdown tables. Usage (from the repository root):
-    .venv-test/bin/python bench/spikes/aliases/probes.py [--only fidelity,limit,check,rolling,failure,kill,events]
+    .venv-test/bin/python bench/spikes/aliases/probes.py
+        [--only fidelity,limit,check,rolling,failure,kill,controlpersist,events]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -169,6 +171,38 @@ def section_kill(scratch: Path) -> None:
         stop_ssh_hosts(hosts)
 
 
+def section_controlpersist(scratch: Path) -> None:
+    """TCP connections from this machine to each host while ten aliases per host run, cold and warm."""
+    keys = make_lab_keys(scratch / "cp-keys")
+    hosts = start_ssh_hosts(3, keys, scratch / "cp-ssh", name_prefix="spike-cp")
+    inventory = scratch / "cp.ini"
+    inventory.write_text(render_ini(hosts, keys.private_key, group="web"))
+    print("\n## SSH connections per host during ten `sleep 5` aliases per host (most in any sample, 2-7 s in)")
+    try:
+        for start in ("cold (no ControlPersist master yet)", "warm (a serial run just before)"):
+            if start.startswith("warm"):
+                play("warm-up", "sleep_serial_10.yml", inventory, scratch, {"seconds": 0})
+            samples: list[dict[str, int]] = []
+
+            def sample(into: list[dict[str, int]] = samples) -> None:
+                time.sleep(2)
+                for _ in range(10):
+                    lines = subprocess.run(["ss", "-tn", "state", "established"], capture_output=True,
+                                           text=True).stdout.splitlines()
+                    into.append({h.address: sum(1 for line in lines if line.split()[-1:] == [f"{h.address}:22"])
+                                 for h in hosts})
+                    time.sleep(0.5)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            run = play("cp", "sleep_aliases.yml", inventory, scratch, {"children": 10, "seconds": 5})
+            sampler.join()
+            most = {address: max(s[address] for s in samples) for address in samples[0]}
+            print(f"- {start}: rc {run.rc}, connections per host address: {most}")
+    finally:
+        stop_ssh_hosts(hosts)
+
+
 def section_events(scratch: Path) -> None:
     import ansible_runner
 
@@ -209,7 +243,8 @@ def section_events(scratch: Path) -> None:
 
 
 SECTIONS = {"fidelity": section_fidelity, "limit": section_limit, "check": section_check, "rolling": section_rolling,
-            "failure": section_failure, "kill": section_kill, "events": section_events}
+            "failure": section_failure, "kill": section_kill, "controlpersist": section_controlpersist,
+            "events": section_events}
 
 
 def main() -> int:
