@@ -2,7 +2,7 @@
 
 Prints findings as Markdown tables. Usage (from the repository root):
     .venv-test/bin/python bench/spikes/aliases/probes.py
-        [--only fidelity,limit,check,rolling,failure,kill,controlpersist,events]
+        [--only fidelity,limit,check,rolling,hide,failure,kill,controlpersist,events]
 """
 
 from __future__ import annotations
@@ -100,6 +100,20 @@ def section_rolling(scratch: Path) -> None:
     order = [f"{r['host']}:{r['task']}" for r in run.records
              if r["event"] == "start" and "Branch done" not in r["task"]]
     print(f"\n## rolling (play `serial: 1`) with (i), rc {run.rc}: order of task starts\n- " + " → ".join(order))
+
+
+def section_hide(scratch: Path) -> None:
+    inventory = scratch / "two-hide.ini"
+    inventory.write_text(f"[web]\nweb1\nweb2\n[web:vars]\nansible_connection=local\n"
+                         f"ansible_python_interpreter={sys.executable}\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(HERE / "ansible.cfg"),
+               PATH=os.pathsep.join([str(BIN), os.environ["PATH"]]))
+    done = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "hide_magic.yml"], cwd=HERE, env=env,
+                          capture_output=True, text=True)
+    seen = [line.strip() for line in done.stdout.splitlines() if "inventory_hostname=" in line]
+    print(f"\n## play vars overriding magic variables in the alias play (hide_magic.yml): rc {done.returncode}")
+    for line in seen:
+        print(f"- {line}")
 
 
 def section_failure(scratch: Path) -> None:
@@ -243,6 +257,7 @@ def section_events(scratch: Path) -> None:
 
 
 SECTIONS = {"fidelity": section_fidelity, "limit": section_limit, "check": section_check, "rolling": section_rolling,
+            "hide": section_hide,
             "failure": section_failure, "kill": section_kill, "controlpersist": section_controlpersist,
             "events": section_events}
 
