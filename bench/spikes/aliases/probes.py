@@ -2,7 +2,7 @@
 
 Prints findings as Markdown tables. Usage (from the repository root):
     .venv-test/bin/python bench/spikes/aliases/probes.py
-        [--only fidelity,limit,check,rolling,hide,failure,kill,controlpersist,events]
+        [--only fidelity,limit,check,rolling,hide,nested_failure,failure,kill,controlpersist,events]
 """
 
 from __future__ import annotations
@@ -100,6 +100,17 @@ def section_rolling(scratch: Path) -> None:
     order = [f"{r['host']}:{r['task']}" for r in run.records
              if r["event"] == "start" and "Branch done" not in r["task"]]
     print(f"\n## rolling (play `serial: 1`) with (i), rc {run.rc}: order of task starts\n- " + " → ".join(order))
+
+
+def section_nested_failure(scratch: Path) -> None:
+    run = play("expected-failure", "nested_aliases.yml", local_inventory(scratch), scratch,
+               {"rb2a_signal_dir": scratch / "signals-failure", "c_command": "false"})
+    t0 = run.records[0]["t"]
+    print(f"\n## nested block whose `c` fails (d and e wait on c): rc {run.rc}")
+    for host, task, start, end in sorted(run.intervals(), key=lambda i: i[2]):
+        status = next(r.get("status") for r in run.records if r["event"] == "end" and r["host"] == host
+                      and r["task"] == task)
+        print(f"- {host} `{task}` {start - t0:.2f}-{end - t0:.2f} s {status}")
 
 
 def section_hide(scratch: Path) -> None:
@@ -257,7 +268,7 @@ def section_events(scratch: Path) -> None:
 
 
 SECTIONS = {"fidelity": section_fidelity, "limit": section_limit, "check": section_check, "rolling": section_rolling,
-            "hide": section_hide,
+            "hide": section_hide, "nested_failure": section_nested_failure,
             "failure": section_failure, "kill": section_kill, "controlpersist": section_controlpersist,
             "events": section_events}
 
