@@ -1,5 +1,5 @@
 // Rendered by rb2ansible with Jinja2 (the paper used ES6 template strings).
 module.exports = {
-  name: '{{ name }}',
+  name: '{{ person }}',
   host: '{{ inventory_hostname }}'
 }
