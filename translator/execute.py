@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -67,7 +66,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         cancel_callback=interrupt.is_set,
         quiet=True,
         artifact_dir=str(artifacts),
-        **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.json",
+        **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
                            {"rb2a_run_id": run_id}),
     )
     if runner is None or runner.status == "error":
@@ -110,7 +109,7 @@ def stop_jobs(written: PrivateDir, settings: RunSettings, jobs: dict[str, dict[s
     playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
     playbook.write_text(yamlout.document(play))
     # Not env/cmdline: its --limit, --tags or --check must not keep a job from being stopped.
-    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.json", {"rb2a_jobs": jobs})
+    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {"rb2a_jobs": jobs})
     ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
                        quiet=True, artifact_dir=str(artifacts), **options)
 
@@ -120,7 +119,7 @@ def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[
     """ansible-runner's options for a run of `written`: the directory's own command line (a `cmdline`
     given here replaces env/cmdline, so it is passed on) and what is added in memory only."""
     secrets = written.secrets
-    _write_private(vars_file, json.dumps({**secrets.withheld_values, **internal_vars}))
+    _write_private(vars_file, yamlout.document({**secrets.withheld_values, **internal_vars}))
     cmdline = [*recorded, *(arg for path in secrets.withheld_files for arg in ("-e", f"@{path}")),
                *settings.credential_options(), "-e", f"@{vars_file}"]
     options: dict[str, Any] = {"envvars": {"PATH": _path_with_ansible()}, "cmdline": shlex.join(cmdline)}

@@ -13,16 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ansible_modules
-
-from . import __version__, easy_modules, yamlout
-from .calls import jinja_values, variable_noqa
-from .emit import COLLECTION, Compiled, RoleOutput
+from . import __version__, role_files, yamlout
+from .emit import Compiled
 from .errors import UsageError
 from .export_readme import readme
 from .inventory_copy import copy_inventories
-from .model import VaultText
-from .modules import EASY_COLLECTION
 from .secret_vars import SecretSplit, split_secrets
 
 DEFAULT_INVENTORY = {
@@ -179,10 +174,10 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
     (project / "ansible.cfg").write_text(ansible_config())
     origins: dict[Path, Path] = {}
     for role in compiled.roles.values():
-        origins.update(_write_role(role, project / "roles" / role.name))
-    _write_lint_ignores(compiled, project)
-    _vendor_collection(project / "collections")
-    _write_easy_collection(compiled, project / "collections")
+        origins.update(role_files.write_role(role, project / "roles" / role.name))
+    role_files.write_lint_ignores(compiled, project)
+    role_files.vendor_collection(project / "collections")
+    role_files.write_easy_collection(compiled, project / "collections")
     (root / "inventory").mkdir()
     if settings.inventories:
         origins.update(copy_inventories(settings.inventories, root / "inventory"))
@@ -263,49 +258,22 @@ def write_roles(compiled: Compiled, directory: Path) -> Path:
         target = directory / role.name
         if target.exists():
             shutil.rmtree(target)
-        _write_role(role, target)
+        role_files.write_role(role, target)
         (target / "meta" / "argument_specs.yml").write_text(
-            yamlout.document(_argument_specs(role), role.runbook.source.name))
-    _write_lint_ignores(compiled, directory, roles_dir="")
+            yamlout.document(role_files.argument_specs(role), role.runbook.source.name))
+    role_files.write_lint_ignores(compiled, directory, roles_dir="")
     collections = directory / "collections"
     if collections.exists():
         shutil.rmtree(collections)
-    _vendor_collection(collections)
-    _write_easy_collection(compiled, collections)
+    role_files.vendor_collection(collections)
+    role_files.write_easy_collection(compiled, collections)
     (directory / "ansible.cfg").write_text(ansible_config(roles_path=".", project=False))
+    for written in [*(directory / role for role in compiled.roles), collections]:
+        _owner_only(written)
+    for name in ("ansible.cfg", ".ansible-lint-ignore", MARKER):
+        if (directory / name).exists():
+            (directory / name).chmod(0o600)
     return directory / compiled.role
-
-
-def _argument_specs(role: RoleOutput) -> dict[str, Any]:
-    """The runbook's variables as the role's documented, typed inputs, with their defaults."""
-    values: dict[str, Any] = dict(role.defaults)
-    encrypted = []
-    for vars_file in role.runbook.vars_files:
-        if vars_file.values is None:
-            encrypted.append(vars_file.path.name)
-        else:
-            values.update(jinja_values(vars_file.values))
-    options = {}
-    for name, value in values.items():
-        option: dict[str, Any] = {"description": [f"Runbook variable '{name}'; inventory and -e values override it."],
-                                  "type": _spec_type(value)}
-        if isinstance(value, VaultText):
-            option["no_log"] = True
-        else:
-            option["default"] = value
-        options[name] = option
-    description = [role.runbook.description or f"Runbook {role.runbook.name}, compiled by rb2ansible."]
-    if encrypted:
-        description.append(f"Also reads Vault-encrypted variables from {', '.join(encrypted)} (defaults/main/).")
-    return {"argument_specs": {"main": {"short_description": description[0][:80], "description": description,
-                                        "options": options}}}
-
-
-def _spec_type(value: Any) -> str:
-    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (list, "list"), (dict, "dict")):
-        if isinstance(value, kind):
-            return name
-    return "str"
 
 
 def _claim(directory: Path) -> None:
@@ -313,103 +281,3 @@ def _claim(directory: Path) -> None:
     _check_target(Path(os.path.abspath(directory)))
     directory.mkdir(mode=0o700, exist_ok=True)
     (directory / MARKER).write_text("This directory is rewritten by `rb2ansible export`.\n")
-
-
-def _write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
-    """The role's files; returns the Vault-encrypted files copied into it -> the user's files."""
-    source = role.runbook.source.name
-    (folder / "tasks").mkdir(parents=True)
-    for name, tasks in sorted(role.task_files.items()):
-        (folder / "tasks" / f"{name}.yml").write_text(yamlout.task_document(tasks, source))
-    origins = _write_defaults(role, folder / "defaults" / "main")
-    (folder / "meta").mkdir()
-    (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), source))
-    for files in ("files", "templates"):
-        if (role.runbook.directory / files).is_dir():
-            shutil.copytree(role.runbook.directory / files, folder / files,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return origins
-
-
-def _write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "roles/") -> None:
-    """Variable names in Vault-encrypted files are the runbook's own, like every runbook variable
-    (marked line by line elsewhere); an encrypted file cannot carry that mark, so it is listed."""
-    lines = []
-    for role in compiled.roles.values():
-        for number, vars_file in enumerate(role.runbook.vars_files, start=1):
-            if vars_file.values is None:
-                path = f"{roles_dir}{role.name}/defaults/main/{_defaults_name(number, vars_file)}"
-                lines.append(f"{path} var-naming[no-role-prefix]\n")
-    if lines:
-        (project / ".ansible-lint-ignore").write_text("".join(lines))
-
-
-def _defaults_name(number: int, vars_file) -> str:
-    return f"{number:02d}_{vars_file.path.stem}.yml"
-
-
-def _write_defaults(role: RoleOutput, folder: Path) -> dict[Path, Path]:
-    # Role defaults sit below inventory in Ansible's precedence, as runbook variables must.
-    # Files in defaults/main/ load in name order, so later sources override earlier ones.
-    folder.mkdir(parents=True)
-    source = role.runbook.source.name
-    if role.defaults:
-        (folder / "00_runbook.yml").write_text(yamlout.document(role.defaults, source, variable_noqa(role.defaults)))
-    origins = {}
-    for number, vars_file in enumerate(role.runbook.vars_files, start=1):
-        target = folder / _defaults_name(number, vars_file)
-        if vars_file.values is None:
-            shutil.copyfile(vars_file.path, target)  # Vault-encrypted: stays encrypted
-            origins[target] = vars_file.path.resolve()
-        else:
-            values = jinja_values(vars_file.values)
-            target.write_text(yamlout.document(values, vars_file.path.name, variable_noqa(values)))
-    return origins
-
-
-def _role_meta(role: RoleOutput) -> dict[str, Any]:
-    runbook = role.runbook
-    return {
-        "galaxy_info": {
-            "role_name": role.name,
-            "namespace": "rb2ansible",
-            "author": "rb2ansible",
-            "description": runbook.description or f"Runbook {runbook.name}, compiled by rb2ansible",
-            "license": "MIT",
-            "min_ansible_version": "2.16",
-            "platforms": [{"name": "Debian", "versions": ["all"]}],
-            "galaxy_tags": ["rb2ansible"],
-        },
-        "dependencies": [],
-    }
-
-
-def collection_source() -> Path:
-    return Path(next(iter(ansible_modules.__path__)))
-
-
-def _vendor_collection(collections: Path) -> None:
-    namespace, name = COLLECTION.split(".")
-    shutil.copytree(collection_source(), collections / "ansible_collections" / namespace / name,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "__init__.py", "tests"))
-
-
-def _write_easy_collection(compiled: Compiled, collections: Path) -> None:
-    """The runbook's easy modules, each wrapped as a real Ansible module with what it imports bundled."""
-    used = {leaf.target.easy.ansible_name: leaf.target.easy for leaf in compiled.leaves if leaf.target.kind == "easy"}
-    if not used:
-        return
-    namespace, name = EASY_COLLECTION.split(".")
-    root = collections / "ansible_collections" / namespace / name
-    (root / "plugins" / "modules").mkdir(parents=True)
-    (root / "meta").mkdir()
-    (root / "meta" / "runtime.yml").write_text("---\nrequires_ansible: '>=2.16.0'\n")
-    galaxy = {"namespace": namespace, "name": name, "version": __version__, "readme": "README.md",
-              "authors": ["rb2ansible"], "license": ["GPL-3.0-or-later"],
-              "description": "Easy modules of one runbook, generated by rb2ansible", "tags": ["tools"],
-              "repository": "https://github.com/rb2ansible/rb2ansible", "dependencies": {}}
-    (root / "galaxy.yml").write_text(yamlout.document(galaxy))
-    (root / "README.md").write_text("# rb2ansible.easy\n\nGenerated by rb2ansible: the easy modules a runbook uses.\n")
-    (root / "CHANGELOG.md").write_text(f"# Changelog\n\n## {__version__}\n\n- Generated by rb2ansible.\n")
-    for ansible_name, module in sorted(used.items()):
-        (root / "plugins" / "modules" / f"{ansible_name}.py").write_text(easy_modules.build_ansible_module(module))
