@@ -36,7 +36,7 @@ def readme(compiled: Compiled, settings: RunSettings, secrets: SecretSplit, cmdl
         "- `project/`: `site.yml`, the roles, `ansible.cfg` (the settings rb2ansible runs with), `collections/`.",
         f"- `inventory/`: {_inventory(compiled, settings)}",
         "- `env/extravars`: the `-e` values; `env/extravar_files/`: the `-e @FILE` files;",
-        f"  `env/cmdline`: the options that shape the run ({recorded}); `env/settings`: ansible-runner's settings.",
+        f"  `env/cmdline`: the options that shape the run ({recorded}).",
     ]
     left_out = _left_out(compiled, settings, secrets)
     if left_out:

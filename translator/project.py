@@ -193,12 +193,12 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
 
 
 def _write_env(folder: Path, settings: RunSettings, secrets: SecretSplit) -> tuple[dict[Path, Path], list[str]]:
-    """env/ as ansible-runner reads it: extravars (-e K=V), settings, and cmdline with every option that
-    shapes the run; -e @FILE files are copied beside them and named in cmdline relative to project/, the
-    directory Ansible runs in."""
+    """env/ as ansible-runner reads it: extravars (-e K=V), and cmdline with every option that shapes the
+    run; -e @FILE files are copied beside them and named in cmdline relative to project/, the directory
+    Ansible runs in. No env/settings: `run` silences ansible-runner itself, and whoever runs
+    `ansible-runner run DIR` sees Ansible's output."""
     folder.mkdir()
     (folder / "extravars").write_text(yamlout.document(secrets.values))
-    (folder / "settings").write_text(yamlout.document({"suppress_ansible_output": True}))
     origins, files = {}, []
     for number, source in enumerate(secrets.files, start=1):
         target = folder / "extravar_files" / f"{number:02d}_{source.name}"
