@@ -97,6 +97,8 @@ class _Dumper(yaml.SafeDumper):
         super().write_line_break(data)
 
     def _write_text(self, text: str) -> None:
+        # A comment ends at the line's end: a line break or control character in a task name must not end it.
+        text = "".join(char if char.isprintable() else " " for char in text)
         self.column += len(text)
         self.whitespace = self.indention = False
         self.stream.write(text.encode(self.encoding) if self.encoding else text)
