@@ -52,7 +52,8 @@ def _names(value: Any) -> Iterator[str]:
         seen.add(id(item))
         if isinstance(item, dict):
             for name, inner in item.items():
-                yield str(name)
+                if inner is not ENCRYPTED:  # an inline !vault value stays encrypted when written
+                    yield str(name)
                 stack.append(inner)
         elif isinstance(item, list):
             stack.extend(item)
@@ -65,10 +66,14 @@ def _encrypted(path: Path) -> bool:
         return is_encrypted_file(handle)
 
 
+ENCRYPTED = object()
+
+
 class _AnyTagLoader(yaml.SafeLoader):
-    """Reads a vars file for its names only: `!vault` and other tags become nothing."""
+    """Reads a vars file for its names only: a `!vault` value is marked encrypted, other tags become nothing."""
 
 
+_AnyTagLoader.add_constructor("!vault", lambda loader, node: ENCRYPTED)
 _AnyTagLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
