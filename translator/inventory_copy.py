@@ -64,14 +64,19 @@ def _entity(entry: Path) -> str:
     return entry.stem if entry.is_file() and entry.suffix in (".yml", ".yaml", ".json") else entry.name
 
 
-def _copy_tree(source: Path, target: Path, origins: dict[Path, Path], skip: tuple[str, ...] = ()) -> None:
-    """Hidden entries are left out: Ansible does not read them, and they are where credentials hide."""
+def _copy_tree(source: Path, target: Path, origins: dict[Path, Path], skip: tuple[str, ...] = (),
+               above: tuple[Path, ...] = ()) -> None:
+    """Hidden entries are left out: Ansible does not read them, and they are where credentials hide.
+    A link back to a directory being copied is left out too, or the copy would never end."""
+    real = source.resolve()
+    if real in above:
+        return
     for entry in sorted(source.iterdir()):
         if entry.name.startswith(".") or entry.name in skip:
             continue
         if entry.is_dir():
-            _copy_tree(entry, target / entry.name, origins)
-        else:
+            _copy_tree(entry, target / entry.name, origins, above=(*above, real))
+        elif entry.is_file():
             _copy_file(entry, target / entry.name, origins)
 
 
