@@ -49,11 +49,14 @@ def _inventory(compiled: Compiled, settings: RunSettings) -> str:
         if compiled.runbook.inventory:
             return "the runbook's `inventory.yml`, in Ansible's YAML form."
         return "localhost over the local connection (no `-i` was given)."
-    return ("the `-i` inventories, copied with the `group_vars/` and `host_vars/` Ansible reads beside them "
-            "(several sources: each in its own `NN_` part, their variables merged under `group_vars/<group>/` "
-            "and `host_vars/<host>/` in source order, so a later source still overrides an earlier one). "
-            "Copied, not referenced: the directory names no path of the machine that wrote it, so export "
-            "again after changing the inventory.")
+    if len(settings.inventories) == 1:
+        copied = "the `-i` inventory, copied with the `group_vars/` and `host_vars/` Ansible reads beside it."
+    else:
+        copied = ("the `-i` inventories, each copied into its own `NN_` part; the `group_vars/` and `host_vars/` "
+                  "Ansible reads beside them are merged under `group_vars/<group>/` and `host_vars/<host>/` in "
+                  "source order, so a later source still overrides an earlier one.")
+    return (f"{copied} Copied, not referenced: the directory names no path of the machine that wrote it, so "
+            "export again after changing the inventory.")
 
 
 def _left_out(compiled: Compiled, settings: RunSettings, secrets: SecretSplit) -> list[str]:
