@@ -1,100 +1,256 @@
-"""Benchmark: a parallel block against the same runbook serial, and against hand-written Ansible.
+"""Benchmark of `parallel`: one block against the same children in `serial` and against hand-written Ansible.
 
-Prints wall times and two ratios, all measured in this one run on localhost:
-  parallel/serial   rb2ansible `parallel` vs the same children in `serial`
-  rb2ansible/hand   rb2ansible `parallel` vs async + poll 0 + an async_status loop per job,
-                    written by hand the way the Ansible docs show it
+Every rb2ansible run goes through `rb2ansible run` itself (its command line, in this process), so
+the figures hold whatever engine sits behind it. Per place, the median of --repeat interleaved runs:
 
-Usage: python bench/parallel.py [--children 6] [--seconds 2] [--repeat 3]
+  parallel/serial    wall time of one `parallel` block / the same children in `serial`
+  rb2ansible/hand    rb2ansible's `parallel` / the same work written by hand as async + poll: 0 +
+                     async_status, run by ansible-playbook in the very directory rb2ansible ran
+                     (same ansible.cfg: pipelining, ControlPersist, forks; same inventory)
+  view lag           the largest gap between a child's recorded `end` (--results) and the moment
+                     the progress view was given the update that shows it finished
+
+Places: localhost (6 x `sleep 2`) and 3 loopback SSH hosts this script starts and always stops
+(10 x `sleep 1`); needs root and sshd, like the test lab. See bench/README.md.
+
+Usage: python bench/parallel.py [--where local|ssh|both] [--children N] [--seconds S] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import sysconfig
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-import ansible_runner
+import click
 import yaml
 
-from translator.build import load_runbook
-from translator.emit import compile_runbook
-from translator.execute import execute
-from translator.project import DEFAULT_INVENTORY, RunSettings, ansible_cfg
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's translator/ and tests/lab/, not an installed copy
+
+from bench.view_lag import ViewClock
+from tests.lab import LabError
+from tests.lab.inventory import write_inventory
+from tests.lab.keys import make_lab_keys
+from tests.lab.ssh_hosts import start_ssh_hosts, stop_ssh_hosts
+from translator.cli import cli
+
+KINDS = {"parallel": "rb2ansible parallel", "serial": "rb2ansible serial",
+         "hand": "hand-written async + async_status"}
+SSH_HOSTS = 3
 
 
-def runbook(directory: Path, flow: str, children: int, seconds: float) -> Path:
-    tasks = [{"name": f"sleep {n}", "shell": f"sleep {seconds}"} for n in range(children)]
+class BenchError(Exception):
+    """A run failed or the lab could not start: the figures would mean nothing."""
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    children: int
+    seconds: float
+    inventory: Path | None = None  # None: rb2ansible's own default, localhost
+
+
+@dataclass
+class Figures:
+    times: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    lags: dict[str, list[float]] = field(default_factory=lambda: {"parallel": [], "serial": []})
+
+    def median(self, kind: str) -> float:
+        return statistics.median(self.times[kind])
+
+
+# -- the work ------------------------------------------------------------------------------------
+
+
+def write_runbook(directory: Path, name: str, tasks: list[dict]) -> Path:
     directory.mkdir(parents=True)
-    (directory / "run.yml").write_text(yaml.safe_dump({"name": f"bench {flow}", "tasks": [
-        {"name": "sleepers", flow: tasks}]}, sort_keys=False))
+    (directory / "run.yml").write_text(yaml.safe_dump({"name": name, "hosts": "all", "tasks": tasks},
+                                                      sort_keys=False))
     return directory
 
 
-def time_rb2ansible(directory: Path, scratch: Path) -> float:
-    compiled = compile_runbook(load_runbook(directory))
-    started = time.monotonic()
-    execution = execute(compiled, RunSettings(), scratch, lambda results, changed: None, threading.Event())
-    elapsed = time.monotonic() - started
-    assert execution.results.status == "successful", execution.results.to_json()
-    return elapsed
+def sleepers(place: Place) -> list[dict]:
+    return [{"name": f"sleep {n}", "shell": f"sleep {place.seconds:g}"} for n in range(place.children)]
 
 
-def hand_written_play(children: int, seconds: float) -> list[dict]:
-    launches = [{"name": f"Sleep {n}", "ansible.builtin.shell": f"sleep {seconds}", "async": 600, "poll": 0,
-                 "register": f"job_{n}", "changed_when": True} for n in range(children)]
+def hand_written_play(place: Place) -> list[dict]:
+    """The Ansible docs' way: launch each job with async + poll 0, then poll them with async_status."""
+    launches = [{"name": f"Sleep {n}", "ansible.builtin.shell": f"sleep {place.seconds:g}", "async": 600,
+                 "poll": 0, "register": f"sleep_{n}", "changed_when": True} for n in range(place.children)]
     wait = {"name": "Wait for the jobs", "ansible.builtin.async_status": {"jid": "{{ item.ansible_job_id }}"},
             "register": "job", "until": "job.finished", "retries": 600, "delay": 1,
-            "loop": [f"{{{{ job_{n} }}}}" for n in range(children)]}
+            "loop": [f"{{{{ sleep_{n} }}}}" for n in range(place.children)]}
     return [{"name": "Hand-written async", "hosts": "all", "gather_facts": False, "tasks": [*launches, wait]}]
 
 
-def time_hand_written(scratch: Path, children: int, seconds: float) -> float:
-    (scratch / "project").mkdir(parents=True)
-    (scratch / "inventory").mkdir()
-    (scratch / "project" / "site.yml").write_text(yaml.safe_dump(hand_written_play(children, seconds)))
-    (scratch / "project" / "ansible.cfg").write_text(ansible_cfg(50))  # the same fast settings
-    (scratch / "inventory" / "hosts.yml").write_text(yaml.safe_dump(DEFAULT_INVENTORY))
-    path = os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")])
-    started = time.monotonic()
-    runner = ansible_runner.run(private_data_dir=str(scratch), playbook="site.yml", quiet=True,
-                                envvars={"PATH": path})
-    elapsed = time.monotonic() - started
-    assert runner.status == "successful", runner.stdout.read()
+# -- running -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def own_signal_handlers() -> Iterator[None]:
+    """`rb2ansible run` takes over Ctrl-C (first: stop the run cleanly); after it, Ctrl-C stops the bench."""
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def rb2ansible_run(book: Path, place: Place, run_dir: Path) -> tuple[float, float]:
+    """`rb2ansible run BOOK --export DIR --results FILE [-i INVENTORY]`; returns its wall time and view lag."""
+    results = run_dir / "results.json"
+    args = ["run", str(book), "--export", str(run_dir / "export"), "--results", str(results)]
+    if place.inventory:
+        args += ["-i", str(place.inventory)]
+    log = run_dir / "output.txt"
+    run_dir.mkdir(parents=True)
+    clock = ViewClock()
+    with open(log, "w") as output, redirect_stdout(output), own_signal_handlers(), clock.watching():
+        started = time.monotonic()
+        try:
+            cli.main(args=args, prog_name="rb2ansible", standalone_mode=False)
+            code = 0
+        except SystemExit as done:
+            code = done.code
+        except click.Abort:  # Ctrl-C pressed twice: rb2ansible gave up at once
+            raise KeyboardInterrupt from None
+        elapsed = time.monotonic() - started
+    if code != 0:
+        raise BenchError(f"rb2ansible {' '.join(args)} exited {code}:\n{_tail(log)}")
+    try:
+        return elapsed, max(clock.lags(json.loads(results.read_text())).values())
+    except ValueError as error:
+        raise BenchError(f"view lag of {book.name} on {place.name}: {error}") from None
+
+
+def hand_written_run(place: Place, rb2ansible_dir: Path, run_dir: Path) -> float:
+    """ansible-playbook of the hand-written play, in a copy of the directory rb2ansible exported."""
+    shutil.copytree(rb2ansible_dir / "export", run_dir)
+    project = run_dir / "project"
+    (project / "site.yml").write_text(yaml.safe_dump(hand_written_play(place), sort_keys=False))
+    scripts = sysconfig.get_path("scripts")  # the ansible-playbook rb2ansible itself runs
+    env = {**os.environ, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")]),
+           "ANSIBLE_CONFIG": str(project / "ansible.cfg")}
+    log = run_dir / "output.txt"
+    with open(log, "w") as output:
+        started = time.monotonic()
+        done = subprocess.run(["ansible-playbook", "site.yml"], cwd=project, env=env, stdout=output,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        raise BenchError(f"hand-written ansible-playbook exited {done.returncode}:\n{_tail(log)}")
     return elapsed
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+
+
+def bench_place(place: Place, repeat: int, scratch: Path) -> Figures:
+    books = {flow: write_runbook(scratch / flow, f"bench {flow}", [{"name": "sleepers", flow: sleepers(place)}])
+             for flow in ("parallel", "serial")}
+    # Untimed: Python imports and SSH ControlPersist connections are then in place for every
+    # measured run alike, not only for those after the first.
+    rb2ansible_run(write_runbook(scratch / "warm-up", "warm up", [{"name": "warm up", "shell": "true"}]),
+                   place, scratch / "run-warm-up")
+    figures = Figures()
+    for attempt in range(repeat):
+        for flow, book in books.items():
+            elapsed, lag = rb2ansible_run(book, place, scratch / f"run-{flow}-{attempt}")
+            figures.times[flow].append(elapsed)
+            figures.lags[flow].append(lag)
+            _progress(place, flow, attempt, repeat, elapsed)
+        elapsed = hand_written_run(place, scratch / f"run-parallel-{attempt}", scratch / f"run-hand-{attempt}")
+        figures.times["hand"].append(elapsed)
+        _progress(place, "hand", attempt, repeat, elapsed)
+    return figures
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def _progress(place: Place, kind: str, attempt: int, repeat: int, elapsed: float) -> None:
+    print(f"  {place.name}: {KINDS[kind]} {attempt + 1}/{repeat}: {elapsed:.2f} s", file=sys.stderr)
+
+
+def report(place: Place, repeat: int, figures: Figures) -> None:
+    print(f"\n{place.name}: {place.children} children x sleep {place.seconds:g}s, "
+          f"median of {repeat} interleaved runs")
+    for kind, label in KINDS.items():
+        runs = ", ".join(f"{t:.2f}" for t in figures.times[kind])
+        print(f"  {label:36} {figures.median(kind):6.2f} s   (runs: {runs})")
+    print(f"  {'ratio parallel/serial':36} {figures.median('parallel') / figures.median('serial'):6.2f}")
+    print(f"  {'ratio rb2ansible/hand-written':36} {figures.median('parallel') / figures.median('hand'):6.2f}")
+    for flow, lags in figures.lags.items():
+        print(f"  {'view lag, ' + flow + ' (largest)':36} {max(lags):6.2f} s   "
+              f"(per run: {', '.join(f'{lag:.2f}' for lag in lags)})")
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+@contextmanager
+def place_up(where: str, options: argparse.Namespace, scratch: Path) -> Iterator[Place]:
+    """The place to bench, up for the time of the with block; SSH hosts are stopped after it, whatever happens."""
+    if where == "local":
+        yield Place("localhost", options.children or 6, options.seconds or 2)
+        return
+    if os.geteuid() != 0:
+        raise BenchError("the SSH hosts need root (sshd on port 22 of loopback addresses)")
+    keys = make_lab_keys(scratch / "keys")
+    hosts = []
+    try:
+        hosts = start_ssh_hosts(SSH_HOSTS, keys, scratch / "hosts", name_prefix="bench-ssh")
+        inventory = write_inventory(scratch / "inventory.yml", hosts, keys.private_key)
+        yield Place(f"{SSH_HOSTS} loopback SSH hosts", options.children or 10, options.seconds or 1, inventory)
+    finally:
+        stop_ssh_hosts(hosts)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--children", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--where", choices=("local", "ssh", "both"), default="both")
+    parser.add_argument("--children", type=int, help="children of the block (default: 6 local, 10 ssh)")
+    parser.add_argument("--seconds", type=float, help="each child's sleep (default: 2 local, 1 ssh)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each kind; the median is shown")
     options = parser.parse_args()
-    times: dict[str, list[float]] = {"parallel": [], "serial": [], "hand": []}
-    with tempfile.TemporaryDirectory(prefix="rb2ansible-bench-") as scratch:
-        root = Path(scratch)
-        books = {flow: runbook(root / flow, flow, options.children, options.seconds)
-                 for flow in ("parallel", "serial")}
-        for attempt in range(options.repeat):
-            for flow, book in books.items():
-                times[flow].append(time_rb2ansible(book, root / f"run-{flow}-{attempt}"))
-            times["hand"].append(time_hand_written(root / f"hand-{attempt}", options.children, options.seconds))
-    median = {name: statistics.median(values) for name, values in times.items()}
-    print(f"{options.children} children x sleep {options.seconds:g}s, median of {options.repeat} runs on localhost")
-    for name, label in (("parallel", "rb2ansible parallel"), ("serial", "rb2ansible serial"),
-                        ("hand", "hand-written async + async_status")):
-        print(f"  {label:36} {median[name]:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times[name])})")
-    print(f"ratio parallel/serial:  {median['parallel'] / median['serial']:.2f}")
-    print(f"ratio rb2ansible/hand:  {median['parallel'] / median['hand']:.2f}")
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as each place ends, also into a file
+    # SIGTERM unwinds like Ctrl-C, so the SSH hosts are stopped either way.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    print(f"rb2ansible parallel bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
+    print(f"load average at start: {load_average()}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="rb2ansible-bench-") as scratch:
+            for where in ("local", "ssh") if options.where == "both" else (options.where,):
+                with place_up(where, options, Path(scratch) / where) as place:
+                    report(place, options.repeat, bench_place(place, options.repeat, Path(scratch) / where))
+    except (BenchError, LabError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted (SSH hosts it started are stopped)", file=sys.stderr)
+        return 130
+    finally:
+        print(f"load average at end: {load_average()}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.exit(main())

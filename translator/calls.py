@@ -36,32 +36,11 @@ def variable_noqa(values: dict[str, Any]) -> dict[tuple[str, ...], str]:
 def module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dict[str, Any]]:
     """The FQCN, arguments and extra task keywords a leaf compiles to."""
     info = leaf.target
-    args = leaf.args
+    if info.core is not None:
+        call = info.core.to_ansible(leaf.args, files_prefix)
+        return call.fqcn, call.args, call.keywords
+    args = leaf.args.values
     extra: dict[str, Any] = {}
-    if leaf.module == "echo":
-        return info.fqcn, {"msg": jinja_values(args)}, extra
-    if leaf.module == "shell":
-        args = dict(args)
-        if "env" in args:
-            extra["environment"] = jinja_values(args.pop("env"))
-        if not ({"creates", "removes"} & args.keys()):
-            # Ansible's own default for commands, written out: a command always counts as a change.
-            extra["changed_when"] = True
-        return info.fqcn, jinja_values(args), extra
-    if leaf.module in ("file", "template"):
-        args = dict(args)
-        if "variables" in args:
-            extra["vars"] = jinja_values(args.pop("variables"))
-        folder = "files" if leaf.module == "file" else "templates"
-        source = args.pop("source")
-        renamed = {"src": f"{files_prefix}{folder}/{source}" if files_prefix else source,
-                   "dest": args.pop("destination")}
-        renamed["mode"] = file_mode(args.pop("mode", "preserve"))
-        for key in ("owner", "group"):
-            if key in args:
-                renamed[key] = str(args.pop(key))
-        renamed.update(args)
-        return info.fqcn, jinja_values(renamed), extra
     if info.fqcn in COMMAND_MODULES:
         args = {"cmd": args} if isinstance(args, str) else dict(args or {})
         if not ({"creates", "removes"} & args.keys()):
@@ -69,9 +48,13 @@ def module_call(leaf: ModuleCall, files_prefix: str = "") -> tuple[str, Any, dic
     return info.fqcn, jinja_values(args if args is not None else {}), extra
 
 
-def file_mode(mode: Any) -> str:
-    # YAML reads an unquoted 0400 as the integer 256: give Ansible the octal string the user meant.
-    return f"0{mode:o}" if isinstance(mode, int) else str(mode)
+def with_keywords(extra: dict[str, Any], options: TaskOptions) -> dict[str, Any]:
+    """A call's own task keywords together with those of its options. A template's `variables`
+    are task vars too: they join the vars the task inherits, and win over them, being its own."""
+    fields = {**extra, **keywords(options)}
+    if "vars" in extra and "vars" in fields:
+        fields["vars"] = {**fields["vars"], **extra["vars"]}
+    return fields
 
 
 def keywords(options: TaskOptions) -> dict[str, Any]:

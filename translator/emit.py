@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import variables
-from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa
+from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa, with_keywords
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, iter_includes
 from .schedule import Round, Slot, schedule_parallel
 
@@ -195,8 +195,7 @@ class _Emitter:
         display = _display(" › ".join((*leaf.scope[self.strip_scope:], leaf.name)))
         fields: dict[str, Any] = {"name": self.name(display, TaskRef(kind, (leaf.task_id,)))}
         fields[fqcn] = args
-        fields.update(extra)
-        fields.update(keywords(options))
+        fields.update(with_keywords(extra, options))
         conditions = [self.guard(guards)] if guards else []
         conditions += [variables.to_condition(c) for c in options.when]
         if conditions:

@@ -23,9 +23,20 @@ class Diagnostic:
     location: Location
     message: str
     severity: str = "error"
+    source_line: str = ""  # the text of the line the location points into, when known
+    width: int = 1  # how many characters of that line the problem spans
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity}: {self.message}"
+
+    def render(self) -> str:
+        """The diagnostic, then its source line with a caret under the offending text, as rustc shows it."""
+        if not self.source_line:
+            return str(self)
+        number = str(self.location.line)
+        gutter = " " * len(number)
+        caret = " " * (self.location.col - 1) + "^" * max(1, self.width)
+        return f"{self}\n{gutter} |\n{number} | {self.source_line}\n{gutter} | {caret}"
 
 
 class Rb2AnsibleError(Exception):
@@ -68,8 +79,8 @@ class Diagnostics:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
 
-    def error(self, location: Location, message: str) -> None:
-        self.items.append(Diagnostic(location, message))
+    def error(self, location: Location, message: str, *, source_line: str = "", width: int = 1) -> None:
+        self.items.append(Diagnostic(location, message, source_line=source_line, width=width))
 
     def raise_if_any(self) -> None:
         if self.items:

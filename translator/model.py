@@ -26,6 +26,14 @@ class ModuleInfo:
     background: bool  # can run as an Ansible async job
     foreground_reason: str = ""  # why not, in words for `plan`
     easy: Any = None  # the EasyModule behind an easy module
+    core: Any = None  # the CoreModule (translator/modules/<key>.py) behind a core module
+
+
+@dataclass(frozen=True)
+class ModuleArguments:
+    """The arguments of an easy or Ansible module: a mapping, a free-form string, or nothing."""
+
+    values: dict[str, Any] | str | None
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ class ModuleCall:
     name: str
     path: tuple[str, ...]  # names of the enclosing blocks, then this task's own name
     module: str  # the key the runbook used: echo, shell, file, template, or a module name
-    args: Any
+    args: Any  # a core module's typed arguments (EchoArguments...), else ModuleArguments
     options: TaskOptions
     location: Location
     index: int = 0  # position among the runbook's leaves, in runbook order

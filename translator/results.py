@@ -222,7 +222,7 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
         result.status = "unreachable"
     elif kind == "runner_on_failed" or res.get("failed"):
         result.status = "failed"
-    elif res.get("changed") and leaf.module != "echo":
+    elif res.get("changed") and _reports_change(leaf):
         result.status = "changed"
     else:
         result.status = "ok"
@@ -238,6 +238,12 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
+
+
+def _reports_change(leaf: ModuleCall) -> bool:
+    """A core module may say its "changed" means nothing (echo): such a result reads as ok."""
+    core = leaf.target.core if leaf.target is not None else None
+    return core is None or core.reports_change
 
 
 def _text(value: Any) -> str:

@@ -49,3 +49,6 @@ def test_compose_mode_renders_a_valid_project_with_secrets_only_in_env(rb2ansibl
     for name in ("acad/Dockerfile", "auth/Dockerfile", "nginx/nginx.conf", "initdb/db_kelas.sql",
                  "acad/acad_service/main.py", "auth/auth_service/main.py"):
         assert (project / name).is_file(), name
+    # Each image listens on its service's port (the template variable `service_port`).
+    assert 'EXPOSE 3002\n' in (project / "acad/Dockerfile").read_text()
+    assert '"--port", "3001"]' in (project / "auth/Dockerfile").read_text()

@@ -26,7 +26,7 @@ tasks:
     source: app.conf.j2
     destination: "{out}/${{inventory_hostname}}.conf"
     mode: '0644'
-    variables: {{port: 8080}}
+    variables: {{listen_port: 8080}}
 - name: copy the notes
   file: {{source: notes.txt, destination: "{out}/${{inventory_hostname}}.notes", mode: '0644'}}
 - name: render a new file
@@ -34,8 +34,8 @@ tasks:
     source: app.conf.j2
     destination: "{out}/${{inventory_hostname}}.new"
     mode: '0644'
-    variables: {{port: 1}}
-""", **{"templates__app.conf.j2": "listen = {{ port }}\n", "files__notes.txt": "new notes\n"})
+    variables: {{listen_port: 1}}
+""", **{"templates__app.conf.j2": "listen = {{ listen_port }}\n", "files__notes.txt": "new notes\n"})
 
 
 def test_check_diff_shows_template_and_file_changes_and_changes_nothing(rb2ansible, ssh_hosts, inventory, tmp_path):
@@ -72,10 +72,10 @@ tasks:
   file: {{source: notes.txt, destination: "{out}/${{inventory_hostname}}.notes", mode: '0644'}}
 - name: render the config
   template: {{source: app.conf.j2, destination: "{out}/${{inventory_hostname}}.conf", mode: '0600',
-             variables: {{port: 8080}}}}
+             variables: {{listen_port: 8080}}}}
 - name: initialise once
   shell: {{cmd: "touch {out}/${{inventory_hostname}}.done", creates: "{out}/${{inventory_hostname}}.done"}}
-""", **{"templates__app.conf.j2": "listen = {{ port }}\n", "files__notes.txt": "notes\n"})
+""", **{"templates__app.conf.j2": "listen = {{ listen_port }}\n", "files__notes.txt": "notes\n"})
 
 
 def test_second_run_of_core_modules_changes_nothing(rb2ansible, ssh_hosts, inventory, tmp_path):

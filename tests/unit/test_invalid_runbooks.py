@@ -1,7 +1,8 @@
 """Invalid cases: every diagnostic of a broken runbook, at once, with its line and column.
 
-Each `tests/cases/invalid/NAME.yml` sits beside `NAME.expected` (one diagnostic per line, paths
-relative to the case folder). Regenerate with --regenerate and review the diff.
+Each `tests/cases/invalid/NAME.yml` sits beside `NAME.expected`: each diagnostic as `validate`
+prints it, then its source line with a caret under the offending text (paths relative to the
+case folder). Regenerate with --regenerate and review the diff.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ INVALID = CASES / "invalid"
 def test_diagnostics(case: Path, regenerate: bool):
     with pytest.raises(RunbookInvalid) as raised:
         load_runbook(case)
-    lines = "".join(f"{d}\n" for d in raised.value.diagnostics).replace(f"{INVALID}/", "")
+    lines = "".join(f"{d.render()}\n" for d in raised.value.diagnostics).replace(f"{INVALID}/", "")
     expected = case.with_suffix(".expected")
     if regenerate:
         expected.write_text(lines)

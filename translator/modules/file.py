@@ -1,0 +1,80 @@
+"""`file`: copy `source` (from the runbook's files/) to `destination` (ansible.builtin.copy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from ..calls import jinja_values
+from ..nodes import NodeReader
+from ._core import AnsibleCall, Argument, CoreModule
+
+COPY_ARGUMENTS = (
+    Argument("source", "text", required=True),
+    Argument("destination", "text", required=True),
+    Argument("mode", "mode"),
+    Argument("owner", "text"),
+    Argument("group", "text"),
+    Argument("backup", "boolean"),
+    Argument("force", "boolean"),
+)
+
+
+@dataclass(frozen=True)
+class CopyArguments:
+    source: str  # relative to the runbook's files/ (templates/ for a template)
+    destination: str
+    mode: str | None = None  # an octal string or a symbolic mode; None keeps the source's
+    owner: str | None = None
+    group: str | None = None
+    backup: bool | None = None
+    force: bool | None = None
+
+
+class File(CoreModule):
+    name = "file"
+    fqcn = "ansible.builtin.copy"
+    arguments = COPY_ARGUMENTS
+    folder = "files"  # where `source` is read from, beside the runbook
+    background = False
+    foreground_reason = "ansible.builtin.copy runs through an action plugin that Ansible cannot run async"
+
+    def typed(self, values: dict[str, Any]) -> CopyArguments:
+        return CopyArguments(**values)
+
+    def check(self, values: dict[str, Any], reader: NodeReader, node: yaml.Node) -> bool:
+        """Sources are read beside the runbook: catch a typo now, unless the name is computed at run time."""
+        source = values.get("source")
+        if not isinstance(source, str) or "${" in source or "{{" in source:
+            return True
+        if (reader.source.parent / self.folder / source).exists():  # a file, or a directory to copy
+            return True
+        reader.error(_value_node(node, "source"),
+                     f"'{self.name}' source not found: {self.folder}/{source} (beside {reader.source.name})")
+        return False
+
+    def to_ansible(self, args: CopyArguments, files_prefix: str) -> AnsibleCall:
+        return AnsibleCall(self.fqcn, jinja_values(self.copy_arguments(args, files_prefix)))
+
+    def copy_arguments(self, args: CopyArguments, files_prefix: str) -> dict[str, Any]:
+        copy: dict[str, Any] = {
+            "src": f"{files_prefix}{self.folder}/{args.source}" if files_prefix else args.source,
+            "dest": args.destination,
+            "mode": args.mode or "preserve",
+        }
+        for name in ("owner", "group", "backup", "force"):
+            if getattr(args, name) is not None:
+                copy[name] = getattr(args, name)
+        return copy
+
+
+def _value_node(mapping: yaml.Node, key: str) -> yaml.Node:
+    for key_node, value_node in getattr(mapping, "value", ()):
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return value_node
+    return mapping
+
+
+MODULE = File()
