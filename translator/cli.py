@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -81,9 +82,17 @@ def _ansible_options(function):
                           "Default: the runbook's inventory.yml, else localhost."),
         click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE",
                      help="Variables with the highest precedence. Repeatable."),
-        click.option("--limit", metavar="PATTERN", help="Run on the hosts matching this pattern only."),
-        click.option("--tags", metavar="T", help="Run only tasks tagged T (comma-separated)."),
+        click.option("-l", "--limit", metavar="PATTERN", help="Run on the hosts matching this pattern only."),
+        click.option("-t", "--tags", metavar="T", help="Run only tasks tagged T (comma-separated)."),
+        click.option("--skip-tags", metavar="T", help="Skip tasks tagged T (comma-separated)."),
         click.option("-f", "--forks", type=click.IntRange(1, 500), help="Hosts worked on at once (default: up to 50)."),
+        click.option("-C", "--check", is_flag=True, help="Dry run: report what would change, change nothing."),
+        click.option("-D", "--diff", is_flag=True, help="Show the differences in changed files."),
+        click.option("--keep-secret-vars", is_flag=True,
+                     help="Also write -e values whose names look secret (password, passwd, secret, token, key, "
+                          "credential, private...) and plain-text -e @FILEs holding such names into the exported "
+                          "env/. Without it they are given to Ansible at run time only, and an export lists them "
+                          "in its README as left out."),
         click.option("--vault-password-file", "vault_password_files", multiple=True,
                      type=click.Path(exists=True, resolve_path=True, path_type=Path),
                      help="File (or script) giving the vault password."),
@@ -96,16 +105,17 @@ def _ansible_options(function):
     return function
 
 
-def _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity,
-              check=False, diff=False):
+def _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
+              vault_password_files, vault_ids, verbosity):
     from .project import RunSettings
     from .vars_cli import parse_extra_vars
 
     values, files = parse_extra_vars(extra_vars)
     vault_ids = tuple(_absolute_vault_id(vault_id) for vault_id in vault_ids)
     return RunSettings(inventories=tuple(inventories), extravars=values, extravar_files=files, limit=limit,
-                       tags=tags, check=check, diff=diff, forks=forks, vault_password_files=tuple(vault_password_files),
-                       vault_ids=tuple(vault_ids), verbosity=verbosity)
+                       tags=tags, skip_tags=skip_tags, check=check, diff=diff, forks=forks, verbosity=verbosity,
+                       keep_secret_vars=keep_secret_vars, vault_password_files=tuple(vault_password_files),
+                       vault_ids=tuple(vault_ids))
 
 
 def _absolute_vault_id(vault_id: str) -> str:
@@ -159,17 +169,16 @@ def plan(runbook: Path) -> None:
 @cli.command()
 @_runbook_argument
 @_ansible_options
-@click.option("--check", is_flag=True, help="Dry run: report what would change, change nothing.")
-@click.option("--diff", is_flag=True, help="Show the differences in changed files.")
 @click.option("--ask-vault-pass", is_flag=True, help="Prompt for the vault password.")
 @click.option("--ask-become-pass", is_flag=True, help="Prompt for the sudo password.")
 @click.option("--ask-pass", is_flag=True, help="Prompt for the SSH password.")
 @click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every task's result per host to this JSON file.")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the generated ansible-runner directory here.")
-def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity,
-        check, diff, ask_vault_pass, ask_become_pass, ask_pass, results_file, export_dir) -> None:
+              help="Keep the ansible-runner directory that was run here (what `export` writes; see its README).")
+def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
+        vault_password_files, vault_ids, verbosity, ask_vault_pass, ask_become_pass, ask_pass, results_file,
+        export_dir) -> None:
     """Compile RUNBOOK and run it with ansible-runner, showing progress as the runbook's tree.
 
     \b
@@ -180,8 +189,8 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
     from .progress import Progress
 
     compiled = _compile(runbook)
-    settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids,
-                         verbosity, check, diff)
+    settings = _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
+                         vault_password_files, vault_ids, verbosity)
     if results_file and not results_file.resolve().parent.is_dir():
         raise UsageError(f"cannot write the results file {results_file}: its directory does not exist")
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass, ask_become_pass, ask_vault_pass))
@@ -190,6 +199,9 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
     progress = Progress()
     try:
         execution = execute(compiled, settings, private_dir, progress.update, interrupt)
+    except Rb2AnsibleError:
+        progress.abandon()  # the message that follows starts on a line of its own
+        raise
     finally:
         if export_dir is None:
             shutil.rmtree(private_dir, ignore_errors=True)
@@ -209,13 +221,18 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, forks, vault_passwo
               help="Write the runbook as a standalone role (OUTPUT/<role>/, with meta/argument_specs.yml) "
                    "instead of a runnable project.")
 @_ansible_options
-def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, limit, tags, forks,
-           vault_password_files, vault_ids, verbosity) -> None:
-    """Write the generated Ansible project for review, ansible-runner or AWX.
+def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, limit, tags, skip_tags, forks,
+           check, diff, keep_secret_vars, vault_password_files, vault_ids, verbosity) -> None:
+    """Write the ansible-runner directory `run` would execute, for review, ansible-runner or AWX.
+
+    The options are recorded in it (env/cmdline, env/extravars) and the -i inventories copied into it with
+    their group_vars/host_vars; OUTPUT/README.md says how to run it and what was left out (passwords, and
+    -e values that look secret unless --keep-secret-vars). Files are readable by you only. A previous export
+    in OUTPUT is replaced only once the new one is complete.
 
     \b
     Then either:  ansible-runner run OUTPUT -p site.yml
-    or:           cd OUTPUT/project && ansible-playbook site.yml
+    or:           cd OUTPUT/project && ansible-playbook site.yml (with the options in OUTPUT/README.md)
     With --role:  OUTPUT/<role>/ is a role for Galaxy or any playbook's roles/.
     """
     from .project import write_project, write_roles
@@ -224,9 +241,13 @@ def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, 
     if as_role:
         click.echo(f"wrote {write_roles(compiled, output)}")
         return
-    settings = _settings(inventories, extra_vars, limit, tags, forks, vault_password_files, vault_ids, verbosity)
-    playbook = write_project(compiled, output, settings)
-    click.echo(f"wrote {playbook}")
+    settings = _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
+                         vault_password_files, vault_ids, verbosity)
+    written = write_project(compiled, output, settings)
+    click.echo(f"wrote {written.path / 'project' / 'site.yml'}")
+    if written.secrets.withheld_names:
+        click.echo(f"left out (the names look secret; --keep-secret-vars writes them): "
+                   f"{', '.join(written.secrets.withheld_names)}", err=True)
 
 
 @cli.command(name="modules")
@@ -276,7 +297,12 @@ def _write_results(path: Path, report: dict) -> None:
     """Write next to the target, then rename: a reader never sees half a file."""
     try:
         partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(json.dumps(report, indent=2) + "\n")
+        # Yours alone (the results hold task output), unless you gave an existing file other permissions.
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o600
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, mode)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(report, indent=2) + "\n")
         partial.replace(path)
     except OSError as exc:
         raise UsageError(f"cannot write the results file {path}: {exc.strerror}") from None

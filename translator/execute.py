@@ -1,4 +1,4 @@
-"""Runs a compiled runbook with ansible-runner and stops every background job it leaves behind."""
+"""Runs a private data directory with ansible-runner and stops every background job it leaves behind."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import yamlout
 from .emit import JOIN_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
-from .project import PROMPT_PATTERNS, RunSettings, write_project
+from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
 
 CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
@@ -37,15 +38,18 @@ class Execution:
 
 def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
             on_change: Listener, interrupt: threading.Event, artifacts: Path | None = None) -> Execution:
-    """Run the playbook; ansible-runner's artifacts (raw events, which may hold decrypted values)
-    go to `artifacts` if given, else to a temporary directory removed afterwards, never into
-    the project directory a user may hand over."""
+    """Write the private data directory exactly as `export` does, then run that directory: everything that
+    shapes the run is read from it (env/cmdline, env/extravars, inventory/); only what must not be written
+    there is added in memory: passwords and where they come from, -e values that look secret, the run id.
+
+    ansible-runner's artifacts (raw events, which may hold decrypted values) go to `artifacts` if given,
+    else to a temporary directory removed afterwards, never into the directory a user may hand over."""
     if artifacts is None:
         with tempfile.TemporaryDirectory(prefix="rb2ansible-artifacts-") as scratch:
             return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch))
     import ansible_runner
 
-    write_project(compiled, private_dir, settings)
+    written = write_project(compiled, private_dir, settings)
     results = RunResults(compiled)
     run_id = uuid.uuid4().hex
 
@@ -55,20 +59,21 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         return True
 
     runner = ansible_runner.run(
-        private_data_dir=str(private_dir),
+        private_data_dir=str(written.path),
         playbook="site.yml",
         ident="run",
         event_handler=on_event,
         cancel_callback=interrupt.is_set,
         quiet=True,
         artifact_dir=str(artifacts),
-        **_runner_options(settings, {"rb2a_run_id": run_id}),
+        **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
+                           {"rb2a_run_id": run_id}),
     )
     if runner is None or runner.status == "error":
         raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
     if results.started is None and not interrupt.is_set():
         # Ansible stopped before its first play: bad inventory, vault password, option...
-        raise AnsibleRefused(_ansible_errors(runner))
+        raise AnsibleRefused(_ansible_errors(runner, written))
     if not results.hosts and runner.rc == 0 and not interrupt.is_set():
         # Ansible calls a play without hosts a success; for a deployment it is a mistake.
         raise AnsibleRefused(f"no host matched '{compiled.runbook.hosts}'"
@@ -77,15 +82,15 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
     if leftovers or (interrupt.is_set() and results.hosts):
         # Interrupted or killed mid-block: background jobs may still run on the hosts, some
         # maybe launched too late for their event to arrive; the run id finds those.
-        stop_jobs(private_dir, settings, {host: leftovers.get(host, {}) for host in results.hosts}, run_id,
+        stop_jobs(written, settings, {host: leftovers.get(host, {}) for host in results.hosts}, run_id,
                   become=compiled.uses_become, artifacts=artifacts)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
-    return Execution(results, private_dir, runner.status, runner.rc)
+    return Execution(results, written.path, runner.status, runner.rc)
 
 
-def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str, str]], run_id: str,
+def stop_jobs(written: PrivateDir, settings: RunSettings, jobs: dict[str, dict[str, str]], run_id: str,
               become: bool, artifacts: Path) -> None:
     """Kill the given async jobs, and any other job of this run, on their hosts in one task per host."""
     import ansible_runner
@@ -103,33 +108,29 @@ def stop_jobs(private_dir: Path, settings: RunSettings, jobs: dict[str, dict[str
     }]
     playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
     playbook.write_text(yamlout.document(play))
-    options = _runner_options(replace(settings, check=False, diff=False, limit=None, tags=None),
-                              {"rb2a_jobs": jobs})
-    ansible_runner.run(private_data_dir=str(private_dir), playbook=str(playbook), ident="cleanup",
+    # Not env/cmdline: its --limit, --tags or --check must not keep a job from being stopped.
+    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {"rb2a_jobs": jobs})
+    ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
                        quiet=True, artifact_dir=str(artifacts), **options)
 
 
-def _runner_options(settings: RunSettings, internal_vars: dict) -> dict:
-    # The user's -e values reach Ansible through env/extravars, written with the project;
-    # rb2ansible's own (run id, jobs to stop) go on the command line.
-    options: dict = {"settings": {"suppress_ansible_output": True}, "envvars": {"PATH": _path_with_ansible()},
-                     "extravars": internal_vars}
-    if settings.inventories:
-        options["inventory"] = [str(p.resolve()) for p in settings.inventories]
-    if settings.limit:
-        options["limit"] = settings.limit
-    if settings.tags:
-        options["tags"] = settings.tags
-    if settings.forks:
-        options["forks"] = settings.forks
-    if settings.verbosity:
-        options["verbosity"] = settings.verbosity
-    cmdline = settings.cmdline()
-    if cmdline:
-        options["cmdline"] = shlex.join(cmdline)
+def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[str], vars_file: Path,
+                     internal_vars: dict[str, Any]) -> dict[str, Any]:
+    """ansible-runner's options for a run of `written`: the directory's own command line (a `cmdline`
+    given here replaces env/cmdline, so it is passed on) and what is added in memory only."""
+    secrets = written.secrets
+    _write_private(vars_file, yamlout.document({**secrets.withheld_values, **internal_vars}))
+    cmdline = [*recorded, *(arg for path in secrets.withheld_files for arg in ("-e", f"@{path}")),
+               *settings.credential_options(), "-e", f"@{vars_file}"]
+    options: dict[str, Any] = {"envvars": {"PATH": _path_with_ansible()}, "cmdline": shlex.join(cmdline)}
     if settings.prompt_answers:
         options["passwords"] = {PROMPT_PATTERNS[kind]: answer for kind, answer in settings.prompt_answers.items()}
     return options
+
+
+def _write_private(path: Path, text: str) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(text)
 
 
 def _path_with_ansible() -> str:
@@ -140,8 +141,11 @@ def _path_with_ansible() -> str:
     return os.pathsep.join([scripts, os.environ.get("PATH", "")])
 
 
-def _ansible_errors(runner) -> str:
+def _ansible_errors(runner, written: PrivateDir) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", _tail(runner))  # Ansible colours its output on a pty
+    # A file copied into the directory (a Vault file, inventory vars) is named as the user's own file.
+    for copy, origin in sorted(written.origins.items(), key=lambda item: -len(str(item[0]))):
+        text = text.replace(str(copy), str(origin))
     lines = [line for line in text.splitlines() if line.strip()]
     return "Ansible stopped before running any task:\n  " + "\n  ".join(lines[-10:])
 

@@ -41,6 +41,13 @@ class Progress:
             for task_id in changed:
                 self._print_finished(results, task_id)
 
+    def abandon(self) -> None:
+        """The run ended before it started (Ansible refused it): stop the live tree, so what is printed
+        next starts on a line of its own, without a summary."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
     def close(self, results: RunResults) -> None:
         if self.live is not None:
             self.live.refresh()

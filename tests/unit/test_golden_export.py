@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import CASES, ROOT
 from translator.build import load_runbook
 from translator.emit import compile_runbook
-from translator.project import RunSettings, collection_source, write_project
+from translator.project import RunSettings, write_project
+from translator.role_files import collection_source
 
 GOLDEN = CASES / "golden"
 RUNBOOKS = sorted(p for p in (ROOT / "runbooks").iterdir() if (p / "run.yml").is_file())

@@ -1,0 +1,86 @@
+"""Copies `-i` inventory sources into a private data directory's inventory/, with their group_vars/host_vars.
+
+Ansible reads group_vars/ and host_vars/ beside each inventory source it is given (beside a file, or
+inside a directory). The private data directory gives Ansible one source, DIR/inventory, so:
+
+- one source is copied as it is: a file with the group_vars/ and host_vars/ beside it, or a directory's content;
+- several sources each keep their own part (NN_name), and their variables are merged into
+  inventory/group_vars/<group>/NN_... (and host_vars), where Ansible reads a directory's files in name order,
+  so a later source still overrides an earlier one, as with several `-i`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+VARS_DIRS = ("group_vars", "host_vars")
+
+
+def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path]:
+    """Fill `folder` (which exists, empty); returns every file written -> the user's file it copies."""
+    origins: dict[Path, Path] = {}
+    if len(sources) == 1:
+        source = sources[0]
+        if source.is_dir():
+            _copy_tree(source, folder, origins)
+        else:
+            _copy_file(source, folder / source.name, origins)
+            for name in VARS_DIRS:
+                if (source.parent / name).is_dir():
+                    _copy_tree(source.parent / name, folder / name, origins)
+        return origins
+    for number, source in enumerate(sources, start=1):
+        part = folder / f"{number:02d}_{source.name}"
+        if source.is_dir():
+            _copy_tree(source, part, origins, skip=VARS_DIRS)
+        else:
+            _copy_file(source, part, origins)
+        for name in VARS_DIRS:
+            _merge_vars(_base(source) / name, folder / name, f"{number:02d}", origins)
+    return origins
+
+
+def _base(source: Path) -> Path:
+    return source if source.is_dir() else source.parent
+
+
+def _merge_vars(vars_dir: Path, target: Path, prefix: str, origins: dict[Path, Path]) -> None:
+    """Each group's (host's) files, in the order Ansible reads them, into target/<name>/<prefix>_NNN_file."""
+    if not vars_dir.is_dir():
+        return
+    from ansible.parsing.dataloader import DataLoader
+
+    loader = DataLoader()
+    names = {_entity(entry) for entry in vars_dir.iterdir() if not entry.name.startswith(".")}
+    for name in sorted(names):
+        for index, found in enumerate(loader.find_vars_files(str(vars_dir), name)):
+            path = Path(found)
+            _copy_file(path, target / name / f"{prefix}_{index:03d}_{path.name}", origins)
+
+
+def _entity(entry: Path) -> str:
+    """The group or host a vars entry belongs to: `web.yml`, `web.yaml`, `web.json`, `web` or `web/`."""
+    return entry.stem if entry.is_file() and entry.suffix in (".yml", ".yaml", ".json") else entry.name
+
+
+def _copy_tree(source: Path, target: Path, origins: dict[Path, Path], skip: tuple[str, ...] = (),
+               above: tuple[Path, ...] = ()) -> None:
+    """Hidden entries are left out: Ansible does not read them, and they are where credentials hide.
+    A link back to a directory being copied is left out too, or the copy would never end."""
+    real = source.resolve()
+    if real in above:
+        return
+    for entry in sorted(source.iterdir()):
+        if entry.name.startswith(".") or entry.name in skip:
+            continue
+        if entry.is_dir():
+            _copy_tree(entry, target / entry.name, origins, above=(*above, real))
+        elif entry.is_file():
+            _copy_file(entry, target / entry.name, origins)
+
+
+def _copy_file(source: Path, target: Path, origins: dict[Path, Path]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)  # keeps an inventory script executable
+    origins[target] = source.resolve()
