@@ -11,7 +11,7 @@ import yaml
 from . import easy_modules, modules, variables
 from . import inventory as automatejs_inventory
 from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
-from .loader import load_node, location_of, scalar_value
+from .loader import exists, is_dir, is_file, load_node, location_of, scalar_value
 from .model import (
     IncludeBlock,
     ModuleCall,
@@ -41,7 +41,7 @@ RUNBOOK_FILE = "run.yml"
 
 def runbook_file(path: Path) -> Path:
     """A runbook is a file, or a directory holding run.yml (the AutomateJS layout)."""
-    return path / RUNBOOK_FILE if path.is_dir() else path
+    return path / RUNBOOK_FILE if is_dir(path) else path
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -133,7 +133,7 @@ class _Builder:
         elif node is not None:
             for item in node.value:
                 name = self.string(item, "vars_files entry")
-                if name is not None and not (self.source.parent / name).is_file():
+                if name is not None and not is_file(self.source.parent / name):
                     self.error(item, f"vars file not found: {self.source.parent / name}")
                 elif name is not None:
                     paths.append((self.source.parent / name, item))
@@ -154,7 +154,8 @@ class _Builder:
         value = self.plain(node)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
-        if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit() and 0 < int(value[:-1]) <= 100:
+        share = value[:-1] if isinstance(value, str) and value.endswith("%") else ""
+        if share.isascii() and share.isdigit() and 0 < int(share) <= 100:  # not "²%": isdigit, but no int
             return value
         self.error(node, "'rolling' is a number of hosts per batch (like 2) or a share (like '30%')")
         return None
@@ -239,7 +240,7 @@ class _Builder:
             include_vars = {}
         target = self.source.parent / value["runbook"]
         source = runbook_file(target).resolve()
-        if not source.is_file():
+        if not is_file(source):
             self.error(node, f"included runbook not found: {target}")
             return None
         chain = (*self.including, self.source.resolve())
@@ -289,7 +290,7 @@ class _Builder:
         folder = {"file": "files", "template": "templates"}.get(key)
         if folder is None or not isinstance(source, str) or "${" in source or "{{" in source:
             return
-        if not (self.source.parent / folder / source).exists():  # a file, or a directory to copy
+        if not exists(self.source.parent / folder / source):  # a file, or a directory to copy
             self.error(node, f"'{key}' source not found: {folder}/{source} (beside {self.source.name})")
 
     def options(self, keys: dict[str, tuple[yaml.Node, yaml.Node]], leaf: bool) -> TaskOptions:

@@ -75,6 +75,26 @@ def read_text(path: Path) -> str:
         raise RunbookInvalid([Diagnostic(Location(path, 1, 1), f"cannot read: {reason}")]) from None
 
 
+def is_file(path: Path) -> bool:
+    """Whether a path a runbook names is a file; a name the system refuses (too long, say) is not one."""
+    return _asking(path.is_file)
+
+
+def is_dir(path: Path) -> bool:
+    return _asking(path.is_dir)
+
+
+def exists(path: Path) -> bool:
+    return _asking(path.exists)
+
+
+def _asking(test) -> bool:
+    try:
+        return test()
+    except (OSError, ValueError):
+        return False
+
+
 def scalar_value(node: yaml.ScalarNode) -> Any:
     """The Python value YAML 1.1 gives a scalar (int, bool, str, null, float, date...).
 

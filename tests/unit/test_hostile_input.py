@@ -162,6 +162,29 @@ def test_nesting_just_inside_the_limit_compiles_plans_and_exports(tmp_path):
     assert (tmp_path / "out" / "project" / "site.yml").is_file()
 
 
+# -- found by the property test ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("rolling: '²%'\ntasks: [{name: a, echo: hi}]", "2:10: error: 'rolling' is a number of hosts per batch"),
+    (f"vars_files: [{'n' * 300}]\ntasks: [{{name: a, echo: hi}}]", "2:14: error: vars file not found: "),
+    (f"tasks: [{{name: i, include: {{runbook: {'n' * 300}}}}}]", "2:28: error: included runbook not found: "),
+], ids=["a digit int() cannot read", "a vars file name too long", "an include name too long"])
+def test_values_the_system_cannot_use_are_located_errors(tmp_path, text, message):
+    runbook = write(tmp_path / "run.yml", f"name: n\n{text}\n")
+    with pytest.raises(RunbookInvalid) as invalid:
+        load_runbook(runbook)
+    assert str(invalid.value.diagnostics[0]).startswith(f"{runbook}:{message}")
+
+
+def test_a_runbook_named_at_length_exports(tmp_path):
+    """The role takes its name from the runbook; a directory name has a limit the runbook name does not."""
+    runbook = write(tmp_path / "run.yml", f"name: {'x' * 300}\ntasks: [{{name: a, echo: hi}}]\n")
+    done = CliRunner().invoke(cli_module.cli, ["export", str(runbook), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert [role.name for role in (tmp_path / "out" / "project" / "roles").iterdir()] == ["x" * 64]
+
+
 # -- paths that cannot be used: exit 2 naming the path, before anything runs ------------------------------
 
 
@@ -235,17 +258,18 @@ def test_a_defect_is_exit_3_with_the_debug_log_and_no_traceback(monkeypatch, tmp
     assert "KeyError: 'a defect'" in (tmp_path / "debug.log").read_text()
 
 
-def test_nesting_past_what_python_follows_is_exit_2_at_the_runbook(monkeypatch, tmp_path):
-    """The loader bounds each file; only runbooks including runbooks could still go deeper."""
-    def too_deep(path):
-        raise RecursionError("maximum recursion depth exceeded")
-
-    monkeypatch.setattr("translator.build.load_runbook", too_deep)
-    runbook = ROOT / "runbooks" / "hello"
-    done = CliRunner().invoke(cli_module.cli, ["plan", str(runbook)])
-    assert done.exit_code == 2
-    assert done.stderr.startswith(f"{runbook / 'run.yml'}:1:1: error: the runbook and the runbooks it includes nest "
-                                  "too deeply")
+def test_includes_nesting_past_what_python_follows_are_exit_2_at_the_runbook(tmp_path):
+    """The loader bounds each file; a chain of runbooks including runbooks can still go deeper."""
+    files = 30
+    for number in range(files - 1):
+        include = f"{{name: inc, include: {{runbook: r{number + 1}.yml}}}}"
+        write(tmp_path / f"r{number}.yml", nested_runbook(45).replace("{name: leaf, echo: hi}", include))
+    write(tmp_path / f"r{files - 1}.yml", nested_runbook(45))
+    for command in ("validate", "plan"):
+        done = CliRunner().invoke(cli_module.cli, [command, str(tmp_path / "r0.yml")])
+        assert done.exit_code == 2
+        assert done.stderr.startswith(f"{tmp_path / 'r0.yml'}:1:1: error: the runbook and the runbooks it includes "
+                                      "nest too deeply")
 
 
 def test_exit_codes_for_success_and_invalid_in_process():
