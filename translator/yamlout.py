@@ -53,19 +53,23 @@ def annotate(text: str, noqa: dict[tuple[str, ...], str], indent: int = 0) -> st
     """
     lines = text.splitlines(keepends=True)
     for path, rules in noqa.items():
-        start = 0
-        for depth, key in enumerate(path):
-            pad = " " * (indent + 2 * depth)
-            for number in range(start, len(lines)):
-                line = lines[number]
-                as_item = " " * (indent + 2 * depth - 2) + "- " + key + ":"
-                if line.startswith((pad + key + ":", as_item)):
-                    start = number
-                    break
-            else:
-                raise ValueError(f"no line for {path} in generated YAML")
-        lines[start] = lines[start].rstrip("\n") + f"  # noqa: {rules}\n"
+        line = _line_of(lines, path, indent)
+        if line is not None:  # None: a key PyYAML writes another way (`? key` past 128 characters): no mark
+            lines[line] = lines[line].rstrip("\n") + f"  # noqa: {rules}\n"
     return "".join(lines)
+
+
+def _line_of(lines: list[str], path: tuple[str, ...], indent: int) -> int | None:
+    start = 0
+    for depth, key in enumerate(path):
+        shown = dump(key).splitlines()[0]  # as the dumper writes it: 'no' is quoted, it is a YAML 1.1 boolean
+        pad = " " * (indent + 2 * depth)
+        as_item = " " * (indent + 2 * depth - 2) + "- " + shown + ":"
+        found = (n for n in range(start, len(lines)) if lines[n].startswith((pad + shown + ":", as_item)))
+        start = next(found, None)
+        if start is None:
+            return None
+    return start
 
 
 def task_document(tasks: list[AnsibleTask], source: str) -> str:
