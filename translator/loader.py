@@ -47,7 +47,19 @@ def location_of(node: yaml.Node, path: Path) -> Location:
 
 def load_node(path: Path) -> yaml.Node | None:
     """Compose one YAML document; a syntax error or a refusal becomes a located diagnostic."""
-    text = read_text(path)
+    return _compose(read_text(path), path)
+
+
+def load_data(text: str, origin: str) -> Any:
+    """YAML given as text (an `-e` value) as plain data, with the same refusals; `origin` names it in errors."""
+    node = _compose(text, Path(origin))
+    try:
+        return yaml.SafeLoader("").construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:  # a key that is a list or a mapping, or a !vault value
+        raise RunbookInvalid([Diagnostic(_where(Path(origin), exc.problem_mark), exc.problem)]) from None
+
+
+def _compose(text: str, path: Path) -> yaml.Node | None:
     try:
         return _Loader(text, path).get_single_node()
     except _Refused as exc:

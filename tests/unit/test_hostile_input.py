@@ -136,6 +136,19 @@ def test_every_file_a_runbook_reads_is_loaded_the_same_way(tmp_path):
     assert invalid.value.diagnostics[0].location.path == tmp_path / "var.yml"
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    ("{a: !!python/object:os.system {}}", "-e:1:5: error: unsupported YAML tag '!!python/object:os.system'"),
+    ("{a: &a [*a]}", "-e:1:9: error: alias *a refers to a collection that contains it"),
+    ("{" + LAUGHS.split("vars:\n")[1].split("tasks:")[0].replace("\n ", ",").strip(",\n") + "}",
+     "error: aliases expand to more than 100,000 values"),
+])
+def test_extra_vars_given_as_yaml_are_read_with_the_same_refusals(tmp_path, value, message):
+    done = CliRunner().invoke(cli_module.cli, ["export", str(ROOT / "runbooks" / "hello"), "-o", str(tmp_path / "out"),
+                                               "-e", value])
+    assert done.exit_code == 2
+    assert message in done.stderr
+
+
 def test_anchors_aliases_and_merge_keys_that_stay_small_are_fine(tmp_path):
     runbook = write(tmp_path / "run.yml", "name: p\nvars:\n  base: &base {a: 1, b: [1, 2]}\n  copy: *base\n"
                                           "tasks:\n- {name: x, echo: '${copy}'}\n- {name: y, echo: *base}\n")
