@@ -136,21 +136,30 @@ def _remember_runbook(ctx: click.Context, param: click.Parameter, value: Path) -
 
 
 class _WritablePath(click.Path):
-    """A file or directory rb2ansible will write, checked when the command line is read: before anything runs."""
+    """A file or directory rb2ansible will write, checked when the command line is read: before anything runs.
+
+    With `parents`, missing directories above it will be made, so the nearest one that exists must take them.
+    """
+
+    def __init__(self, *args, parents: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parents = parents
 
     def convert(self, value, param, ctx):
         path = super().convert(value, param, ctx)
-        problem = _unwritable(Path(path), directory=not self.file_okay)
+        problem = _unwritable(Path(path), directory=not self.file_okay, parents=self.parents)
         if problem:
             self.fail(f"cannot write {path}: {problem}", param, ctx)
         return path
 
 
-def _unwritable(path: Path, directory: bool) -> str | None:
+def _unwritable(path: Path, directory: bool, parents: bool = False) -> str | None:
     """Why `path` cannot be written, or None. Trying is the only test that holds for root and /proc alike."""
     if path.is_dir() and not directory:
         return "it is a directory"
     folder = path if directory and path.is_dir() else path.absolute().parent
+    while parents and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     if not folder.is_dir():
         return f"{folder} does not exist" if not folder.exists() else f"{folder} is not a directory"
     try:
@@ -348,7 +357,8 @@ def list_modules(runbook: Path | None, show: str | None) -> None:
 
 
 @cli.command()
-@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, default=".",
+                type=_WritablePath(file_okay=False, path_type=Path, parents=True))
 def init(directory: Path) -> None:
     """Start a new runbook project (AutomateJS layout) that runs as it is on localhost."""
     from .scaffold import scaffold

@@ -247,6 +247,14 @@ def test_export_refuses_an_output_it_cannot_write(rb2ansible_command, marking_ru
     assert not Path("/nonexistent").exists()
 
 
+def test_init_makes_missing_directories_but_refuses_where_none_can_be_made(rb2ansible_command, tmp_path):
+    done = command(rb2ansible_command, "init", "/proc/x/y")
+    assert done.returncode == 2
+    assert "cannot write /proc/x/y: /proc does not take new files" in done.stderr
+    assert command(rb2ansible_command, "init", str(tmp_path / "a" / "b")).returncode == 0
+    assert (tmp_path / "a" / "b" / "run.yml").is_file()
+
+
 def test_a_runbook_that_cannot_be_read_is_named(rb2ansible_command, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
