@@ -31,8 +31,8 @@ ALLOWED_TAGS = {
     yaml.SequenceNode: {_CORE + "seq"},
     yaml.MappingNode: {_CORE + "map"},
 }
-# What YAML allows in a file (YAML 1.1, section 5.1), so an escape cannot smuggle in the rest.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What YAML allows in a file (YAML 1.1, section 5.1), so an escape cannot smuggle in the rest.
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -67,6 +68,8 @@ def test_generated_projects_end_with_0_or_2_in_time_and_what_validates_exports(c
     codes: Counter[str] = Counter()
     slowest = [0.0]
 
+    started = time.monotonic()
+
     def check(command: str, *args: str) -> int:
         code, output, seconds = invoke(command, *args)
         slowest[0] = max(slowest[0], seconds)
@@ -89,8 +92,11 @@ def test_generated_projects_end_with_0_or_2_in_time_and_what_validates_exports(c
             check("plan", str(project))
             exported = check("export", str(project), "-o", str(Path(temporary) / "out")) == 0
             assert exported == valid, "validate and export disagree"
+        done = codes["validate 0"] + codes["validate 2"]
+        if EXAMPLES >= 1000 and done % 250 == 0:  # a long local run shows it is alive (past pytest's capture)
+            print(f"property test: {done} of {EXAMPLES} in {time.monotonic() - started:.0f} s", file=sys.__stderr__,
+                  flush=True)
 
-    started = time.monotonic()
     property_holds()
     elapsed = time.monotonic() - started
     with capsys.disabled():
