@@ -21,8 +21,9 @@ from .errors import Diagnostic, Location, RunbookInvalid
 # Collections inside collections, counting through aliases. Runbooks nest a few levels; this
 # leaves every later stage (build, schedule, emit, the YAML dumper) far from Python's recursion limit.
 MAX_DEPTH = 100
-# Values that aliases add once expanded; a runbook reuses blocks, it does not multiply them.
-MAX_ALIAS_EXPANSION = 100_000
+# Values that aliases add once expanded: a runbook reuses blocks, it does not multiply them, and
+# every value costs time in each later stage (a `vars` mapping is dumped into the export whole).
+MAX_ALIAS_EXPANSION = 10_000
 
 _CORE = "tag:yaml.org,2002:"
 SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -93,9 +92,9 @@ def test_generated_projects_end_with_0_or_2_in_time_and_what_validates_exports(c
             exported = check("export", str(project), "-o", str(Path(temporary) / "out")) == 0
             assert exported == valid, "validate and export disagree"
         done = codes["validate 0"] + codes["validate 2"]
-        if EXAMPLES >= 1000 and done % 250 == 0:  # a long local run shows it is alive (past pytest's capture)
-            print(f"property test: {done} of {EXAMPLES} in {time.monotonic() - started:.0f} s", file=sys.__stderr__,
-                  flush=True)
+        if EXAMPLES >= 1000 and done % 250 == 0:  # a long local run shows it is alive
+            with capsys.disabled():
+                print(f"property test: {done} of {EXAMPLES} in {time.monotonic() - started:.0f} s", flush=True)
 
     property_holds()
     elapsed = time.monotonic() - started
