@@ -16,7 +16,7 @@ from . import inventory as automatejs_inventory
 from .arguments import read_arguments
 from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
 from .includes import read_include, runbook_file
-from .loader import load_node, location_of
+from .loader import is_file, load_node, location_of
 from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile
 from .nodes import NodeReader
 from .options import OPTION_KEYS, read_options
@@ -106,13 +106,13 @@ class _RunbookBuilder:
         return value
 
     def vars_files(self, var_yml: Path, node: yaml.Node | None) -> tuple[VarsFile, ...]:
-        paths = [var_yml] if var_yml.is_file() else []
+        paths = [var_yml] if is_file(var_yml) else []
         if node is not None and not isinstance(node, yaml.SequenceNode):
             self.reader.error(node, "'vars_files' must be a list of file paths")
         elif node is not None:
             for item in node.value:
                 name = self.reader.string(item, "vars_files entry")
-                if name is not None and not (self.source.parent / name).is_file():
+                if name is not None and not is_file(self.source.parent / name):
                     self.reader.error(item, f"vars file not found: {self.source.parent / name}")
                 elif name is not None:
                     paths.append(self.source.parent / name)
@@ -132,13 +132,14 @@ class _RunbookBuilder:
         value = self.reader.plain(node)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
-        if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit() and 0 < int(value[:-1]) <= 100:
+        share = value[:-1] if isinstance(value, str) and value.endswith("%") else ""
+        if share.isascii() and share.isdigit() and 0 < int(share) <= 100:  # not "²%": isdigit, but no int
             return value
         self.reader.error(node, "'rolling' is a number of hosts per batch (like 2) or a share (like '30%')")
         return None
 
     def inventory(self, path: Path) -> dict | None:
-        if not path.is_file():
+        if not is_file(path):
             return None
         node = load_node(path)
         try:

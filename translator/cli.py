@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -26,35 +27,91 @@ DEBUG_LOG = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rb
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False, prog_name="rb2ansible")
+        code = cli.main(standalone_mode=False, prog_name="rb2ansible")  # the Report's exit code
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         sys.stderr.close()
         sys.exit(EXIT_FAILED)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_FAILED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_INVALID)
-    except RunbookInvalid as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        count = len(exc.diagnostics)
-        click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was run", err=True)
-        sys.exit(exc.exit_code)
-    except Rb2AnsibleError as exc:
-        click.echo(f"rb2ansible: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except Exception:
-        DEBUG_LOG.parent.mkdir(parents=True, exist_ok=True)
-        DEBUG_LOG.write_text(traceback.format_exc())
-        click.echo(f"rb2ansible: internal error; details in {DEBUG_LOG}", err=True)
-        sys.exit(EXIT_INTERNAL)
+    except Exception as exc:  # before a command starts: options of the group itself, such as a typo
+        sys.exit(Report().failed(exc))
+    sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Report:
+    """Decides the exit code of a command from how it ended, and says why; as black's Report does.
+
+    0 success; 1 a task failed, a host was unreachable or the run was interrupted; 2 invalid runbook
+    or usage (whatever the user can fix: the message says where); 3 a defect of rb2ansible, with
+    the debug log's path.
+    """
+
+    def __init__(self) -> None:
+        self.return_code = EXIT_OK
+        self.runbook: Path | None = None  # the runbook the command reads, to locate what has no line
+
+    def run_finished(self, status: str) -> int:
+        self.return_code = EXIT_OK if status == "successful" else EXIT_FAILED
+        return self.return_code
+
+    def failed(self, exc: BaseException) -> int:
+        """Report an exception that ended the command; returns the exit code it means."""
+        if isinstance(exc, click.Abort):
+            click.echo("aborted", err=True)
+            self.return_code = EXIT_FAILED
+        elif isinstance(exc, click.ClickException):
+            exc.show()
+            self.return_code = EXIT_INVALID
+        elif isinstance(exc, RunbookInvalid):
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.render(), err=True)
+            count = len(exc.diagnostics)
+            click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was run", err=True)
+            self.return_code = exc.exit_code
+        elif isinstance(exc, Rb2AnsibleError):
+            click.echo(f"rb2ansible: error: {exc}", err=True)
+            self.return_code = exc.exit_code
+        elif isinstance(exc, RecursionError):
+            # The loader bounds each file's nesting; only includes nesting includes get here.
+            from .build import runbook_file
+
+            where = f"{runbook_file(self.runbook)}:1:1" if self.runbook else "rb2ansible"
+            click.echo(f"{where}: error: the runbook and the runbooks it includes nest too deeply to follow; "
+                       "flatten some serial/parallel blocks or includes", err=True)
+            self.return_code = EXIT_INVALID
+        elif isinstance(exc, OSError) and exc.filename and exc.errno in _USER_PATH_ERRORS:
+            click.echo(f"rb2ansible: error: cannot use {exc.filename}: {exc.strerror}", err=True)
+            self.return_code = EXIT_INVALID
+        else:
+            DEBUG_LOG.parent.mkdir(parents=True, exist_ok=True)
+            DEBUG_LOG.write_text("".join(traceback.format_exception(exc)))
+            click.echo(f"rb2ansible: internal error; details in {DEBUG_LOG}", err=True)
+            self.return_code = EXIT_INTERNAL
+        return self.return_code
+
+
+# A path the user gave that the system will not let us use: theirs to fix, not a defect.
+_USER_PATH_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG,
+                     errno.ELOOP}
+
+
+class _Commands(click.Group):
+    """Every command ends through the Report, whether run by `main` or in-process (click's CliRunner)."""
+
+    def invoke(self, ctx: click.Context):
+        report = ctx.ensure_object(Report)
+        try:
+            super().invoke(ctx)
+        except (click.exceptions.Exit, BrokenPipeError):
+            raise
+        except Exception as exc:
+            report.failed(exc)
+        ctx.exit(report.return_code)
+
+
+def _report() -> Report:
+    return click.get_current_context().ensure_object(Report)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rb2ansible")
 def cli() -> None:
     """Compile AutomateJS-style runbooks into Ansible and run them.
@@ -71,7 +128,47 @@ def cli() -> None:
 
 
 def _runbook_argument(function):
-    return click.argument("runbook", type=click.Path(exists=True, path_type=Path))(function)
+    return click.argument("runbook", type=click.Path(exists=True, path_type=Path), callback=_remember_runbook)(function)
+
+
+def _remember_runbook(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    _report().runbook = value
+    return value
+
+
+class _WritablePath(click.Path):
+    """A file or directory rb2ansible will write, checked when the command line is read: before anything runs.
+
+    With `parents`, missing directories above it will be made, so the nearest one that exists must take them.
+    """
+
+    def __init__(self, *args, parents: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parents = parents
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        problem = _unwritable(Path(path), directory=not self.file_okay, parents=self.parents)
+        if problem:
+            self.fail(f"cannot write {path}: {problem}", param, ctx)
+        return path
+
+
+def _unwritable(path: Path, directory: bool, parents: bool = False) -> str | None:
+    """Why `path` cannot be written, or None. Trying is the only test that holds for root and /proc alike."""
+    if path.is_dir() and not directory:
+        return "it is a directory"
+    folder = path if directory and path.is_dir() else path.absolute().parent
+    while parents and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} does not exist" if not folder.exists() else f"{folder} is not a directory"
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".rb2ansible-"):
+            pass
+    except OSError as exc:
+        return f"{folder} does not take new files ({exc.strerror})"
+    return None
 
 
 def _ansible_options(function):
@@ -172,9 +269,9 @@ def plan(runbook: Path) -> None:
 @click.option("--ask-vault-pass", is_flag=True, help="Prompt for the vault password.")
 @click.option("--ask-become-pass", is_flag=True, help="Prompt for the sudo password.")
 @click.option("--ask-pass", is_flag=True, help="Prompt for the SSH password.")
-@click.option("--results", "results_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--results", "results_file", type=_WritablePath(dir_okay=False, path_type=Path),
               help="Write every task's result per host to this JSON file.")
-@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--export", "export_dir", type=_WritablePath(file_okay=False, path_type=Path),
               help="Keep the ansible-runner directory that was run here (what `export` writes; see its README).")
 def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
         vault_password_files, vault_ids, verbosity, ask_vault_pass, ask_become_pass, ask_pass, results_file,
@@ -191,8 +288,6 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, c
     compiled = _compile(runbook)
     settings = _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
                          vault_password_files, vault_ids, verbosity)
-    if results_file and not results_file.resolve().parent.is_dir():
-        raise UsageError(f"cannot write the results file {results_file}: its directory does not exist")
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass, ask_become_pass, ask_vault_pass))
     private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
     interrupt = _interrupt_on_sigint()
@@ -210,12 +305,12 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, c
     progress.close(execution.results)
     if execution.results.interrupted:
         click.echo("interrupted: background jobs were stopped on every host", err=True)
-    sys.exit(EXIT_OK if execution.results.status == "successful" else EXIT_FAILED)
+    _report().run_finished(execution.results.status)
 
 
 @cli.command()
 @_runbook_argument
-@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--output", "output", required=True, type=_WritablePath(file_okay=False, path_type=Path),
               help="Directory to write the ansible-runner private data dir into.")
 @click.option("--role", "as_role", is_flag=True,
               help="Write the runbook as a standalone role (OUTPUT/<role>/, with meta/argument_specs.yml) "
@@ -283,7 +378,8 @@ def list_modules(runbook: Path | None, show: str | None) -> None:
 
 
 @cli.command()
-@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, default=".",
+                type=_WritablePath(file_okay=False, path_type=Path, parents=True))
 def init(directory: Path) -> None:
     """Start a new runbook project (AutomateJS layout) that runs as it is on localhost."""
     from .scaffold import scaffold

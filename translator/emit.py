@@ -80,8 +80,8 @@ class Compiled:
 
 
 def role_name(runbook_name: str) -> str:
-    """Ansible role names are lowercase identifiers (ansible-lint role-name)."""
-    name = re.sub(r"[^a-z0-9_]+", "_", runbook_name.lower()).strip("_")
+    """Ansible role names are lowercase identifiers (ansible-lint role-name), short enough for a directory name."""
+    name = re.sub(r"[^a-z0-9_]+", "_", runbook_name.lower()).strip("_")[:64].rstrip("_")
     return name if name[:1].isalpha() else f"rb_{name}"
 
 

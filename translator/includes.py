@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Location
+from .loader import is_dir, is_file
 from .model import IncludeBlock, Runbook, TaskOptions
 from .nodes import NodeReader, hint
 
@@ -17,7 +18,7 @@ INCLUDE_KEYS = {"runbook", "vars"}
 
 def runbook_file(path: Path) -> Path:
     """A runbook is a file, or a directory holding run.yml (the AutomateJS layout)."""
-    return path / "run.yml" if path.is_dir() else path
+    return path / "run.yml" if is_dir(path) else path
 
 
 def read_include(reader: NodeReader, node: yaml.Node, *, name: str, path: tuple[str, ...], options: TaskOptions,
@@ -49,7 +50,7 @@ def read_include(reader: NodeReader, node: yaml.Node, *, name: str, path: tuple[
         return None
     target = reader.source.parent / target_name
     source = runbook_file(target).resolve()
-    if not source.is_file():
+    if not is_file(source):
         reader.error(node, f"included runbook not found: {target}")
         return None
     chain = (*including, reader.source.resolve())

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import jinja2
 
-_jinja = jinja2.Environment()
+# The extensions Ansible's templar enables, so `{% break %}` and `{% do %}` parse here as they do there.
+_jinja = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
+_JINJA_OPENERS = ("{{", "{%", "{#")
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,33 @@ def split(value: str) -> list[Piece]:
             i += 1
     if literal:
         pieces.append(Piece("".join(literal), False))
+    _check_literal_jinja(value, pieces)
     return pieces
+
+
+def _check_literal_jinja(value: str, pieces: list[Piece]) -> None:
+    """Ansible templates every string, so `{{`, `{%` or `{#` in the literal text must parse as Jinja too.
+
+    Otherwise `when: "{{ env == 'prod' }"` would pass validation and fail only on the host, after
+    the tasks before it ran.
+    """
+    if not any(opener in p.text for p in pieces if not p.is_expression for opener in _JINJA_OPENERS):
+        return
+    try:
+        _jinja.parse(_render(pieces))
+    except jinja2.TemplateSyntaxError as exc:
+        offset = min(i for i in (value.find(o) for o in _JINJA_OPENERS) if i >= 0)
+        raise ExpressionError(f"Ansible reads this text as a Jinja template, and it does not parse: {exc.message} "
+                              "(write {{ '{{' }} for a literal '{{')", offset) from None
+
+
+def _render(pieces: list[Piece]) -> str:
+    return "".join("{{ " + p.text + " }}" if p.is_expression else p.text for p in pieces)
 
 
 def to_jinja(value: str) -> str:
     """A runbook string as an Ansible value: `${x}` becomes `{{ x }}`, templated at run time per host."""
-    return "".join("{{ " + p.text + " }}" if p.is_expression else p.text for p in split(value))
+    return _render(split(value))
 
 
 def to_condition(value) -> str | bool:
@@ -82,10 +105,15 @@ def _closing_brace(value: str, start: int) -> int:
     """Index of the `}` closing an expression, skipping braces nested or inside quotes."""
     depth = 0
     quote = ""
+    escaped = False
     for i in range(start, len(value)):
         char = value[i]
         if quote:
-            if char == quote and value[i - 1] != "\\":
+            if escaped:
+                escaped = False
+            elif char == "\\":  # inside a Jinja string, a backslash escapes the next character
+                escaped = True
+            elif char == quote:
                 quote = ""
         elif char in "'\"":
             quote = char

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .errors import UsageError
+from .errors import RunbookInvalid, UsageError
+from .loader import load_data
 
 
 def parse_extra_vars(values: tuple[str, ...]) -> tuple[dict[str, Any], tuple[Path, ...]]:
@@ -23,8 +22,8 @@ def parse_extra_vars(values: tuple[str, ...]) -> tuple[dict[str, Any], tuple[Pat
             files.append(path.resolve())
         elif value.lstrip().startswith(("{", "[")):
             try:
-                loaded = yaml.safe_load(value)
-            except yaml.YAMLError as exc:
+                loaded = load_data(value, "-e")  # the runbook's refusals: no tags, no billion laughs
+            except RunbookInvalid as exc:
                 raise UsageError(f"-e {value!r}: not valid JSON/YAML: {exc}") from None
             if not isinstance(loaded, dict):
                 raise UsageError(f"-e {value!r}: must be a mapping")

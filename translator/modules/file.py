@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from ..calls import jinja_values
+from ..loader import exists
 from ..nodes import NodeReader
 from ._core import AnsibleCall, Argument, CoreModule
 
@@ -49,7 +50,7 @@ class File(CoreModule):
         source = values.get("source")
         if not isinstance(source, str) or "${" in source or "{{" in source:
             return True
-        if (reader.source.parent / self.folder / source).exists():  # a file, or a directory to copy
+        if exists(reader.source.parent / self.folder / source):  # a file, or a directory to copy
             return True
         reader.error(_value_node(node, "source"),
                      f"'{self.name}' source not found: {self.folder}/{source} (beside {reader.source.name})")
