@@ -196,7 +196,8 @@ def template_problem(value: str) -> str:
         text = variables.to_jinja(value)  # parses each `${...}` on the way
     except variables.ExpressionError as exc:
         return str(exc)
-    if "{" in value.replace("${", ""):  # Jinja of the author's own, or braces meeting an expression
+    # Jinja of the author's own, braces meeting an expression, or `$${#` that leaves a literal `{#`
+    if "{" in value.replace("${", "") or "$${" in value:
         try:
             _jinja.parse(text)
         except jinja2.TemplateSyntaxError as exc:

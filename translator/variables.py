@@ -57,24 +57,7 @@ def split(value: str) -> list[Piece]:
             i += 1
     if literal:
         pieces.append(Piece("".join(literal), False))
-    _check_literal_jinja(value, pieces)
     return pieces
-
-
-def _check_literal_jinja(value: str, pieces: list[Piece]) -> None:
-    """Ansible templates every string, so `{{`, `{%` or `{#` in the literal text must parse as Jinja too.
-
-    Otherwise `when: "{{ env == 'prod' }"` would pass validation and fail only on the host, after
-    the tasks before it ran.
-    """
-    if not any(opener in p.text for p in pieces if not p.is_expression for opener in _JINJA_OPENERS):
-        return
-    try:
-        _jinja.parse(_render(pieces))
-    except jinja2.TemplateSyntaxError as exc:
-        offset = min(i for i in (value.find(o) for o in _JINJA_OPENERS) if i >= 0)
-        raise ExpressionError(f"Ansible reads this text as a Jinja template, and it does not parse: {exc.message} "
-                              "(write {{ '{{' }} for a literal '{{')", offset) from None
 
 
 def _render(pieces: list[Piece]) -> str:

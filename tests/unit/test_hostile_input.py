@@ -198,14 +198,24 @@ def test_a_runbook_named_at_length_exports(tmp_path):
     assert [role.name for role in (tmp_path / "out" / "project" / "roles").iterdir()] == ["x" * 64]
 
 
-def test_variables_named_like_yaml_1_1_booleans_or_at_length_export(tmp_path):
-    """Issue 10: `vars: {'no': 1}` validated and then export was exit 3 (its line was looked up unquoted)."""
-    names = "{'no': 1, 'on': 2, 'True': 3, " + "v" * 200 + ": 4}"
+def test_variables_named_like_yaml_1_1_booleans_are_located_errors(tmp_path):
+    """Issue 10: `vars: {'no': 1}` validated and then export was exit 3; such names are refused up front."""
+    text = "name: n\nvars: {'no': 1, 'on': 2, 'True': 3}\ntasks: [{name: a, echo: hi}]\n"
+    runbook = write(tmp_path / "run.yml", text)
+    done = CliRunner().invoke(cli_module.cli, ["export", str(runbook), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 2, done.output
+    for name, line_col in (("no", "2:8"), ("on", "2:17"), ("True", "2:26")):
+        assert f"{runbook}:{line_col}: error: '{name}' cannot be a variable name" in done.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_variables_named_at_length_export(tmp_path):
+    names = "{" + "v" * 200 + ": 4}"
     runbook = write(tmp_path / "run.yml", f"name: n\nvars: {names}\ntasks: [{{name: a, echo: hi, vars: {names}}}]\n")
     done = CliRunner().invoke(cli_module.cli, ["export", str(runbook), "-o", str(tmp_path / "out")])
     assert done.exit_code == 0, done.output
     tasks = yaml.safe_load((tmp_path / "out" / "project" / "roles" / "n" / "tasks" / "main.yml").read_text())
-    assert tasks[0]["vars"] == {"no": 1, "on": 2, "True": 3, "v" * 200: 4}
+    assert tasks[0]["vars"] == {"v" * 200: 4}
 
 
 # -- paths that cannot be used: exit 2 naming the path, before anything runs ------------------------------

@@ -7,6 +7,7 @@ import pytest
 from translator import variables
 from translator.build import load_runbook
 from translator.errors import RunbookInvalid
+from translator.nodes import template_problem
 
 
 @pytest.mark.parametrize(("value", "jinja"), [
@@ -23,11 +24,7 @@ def test_expressions_end_where_jinja_says_they_do(value, jinja):
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("{{ env == 'prod' }", "Ansible reads this text as a Jinja template, and it does not parse: unexpected '}'"),
-    ("${x} }}{{ y }", "Ansible reads this text as a Jinja template, and it does not parse"),
-    ("{% if %}", "Ansible reads this text as a Jinja template, and it does not parse"),
     ("echo ${#array[@]}", "bad expression in '${#array[@]}'"),
-    ("echo $${#array[@]}", "Ansible reads this text as a Jinja template, and it does not parse: Missing end of "),
     ("${ 'a }", "unterminated '${'"),
     ("${}", "empty '${}'"),
 ])
@@ -35,6 +32,17 @@ def test_text_ansible_could_not_template_is_an_error(value, message):
     with pytest.raises(variables.ExpressionError) as error:
         variables.split(value)
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{{ env == 'prod' }", "Ansible cannot template \"{{ env == 'prod' }\": unexpected '}'"),
+    ("${x} }}{{ y }", "Ansible cannot template"),
+    ("{% if %}", "Ansible cannot template"),
+    ("echo $${#array[@]}", "Ansible cannot template 'echo $${#array[@]}': Missing end of "),
+])
+def test_jinja_of_the_authors_own_that_does_not_parse_is_an_error(value, message):
+    """Ansible templates every string, so `{{`, `{%` or `{#` in plain text must parse as Jinja too."""
+    assert template_problem(value).startswith(message)
 
 
 def test_a_condition_ansible_could_not_template_is_reported_before_anything_runs(tmp_path):
@@ -45,5 +53,4 @@ def test_a_condition_ansible_could_not_template_is_reported_before_anything_runs
     with pytest.raises(RunbookInvalid) as invalid:
         load_runbook(runbook)
     assert [str(d) for d in invalid.value.diagnostics] == [
-        f"{runbook}:6:9: error: Ansible reads this text as a Jinja template, and it does not parse: unexpected '}}' "
-        "(write {{ '{{' }} for a literal '{{')"]
+        f"{runbook}:6:9: error: Ansible cannot template \"{{{{ env == 'prod' }}\": unexpected '}}'"]
