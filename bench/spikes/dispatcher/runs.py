@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
 import sys
@@ -19,9 +20,10 @@ VAULT_PASSWORD = PROJECT / "demo-vault-pass.txt"
 CHILD_EVENTS = ("runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable")
 
 
-def local_inventory(directory: Path, python: str) -> Path:
+def local_inventory(directory: Path) -> Path:
+    """localhost as rb2ansible's embedded default inventory has it: the local connection, the controller's Python."""
     path = directory / "local.ini"
-    path.write_text(f"localhost ansible_connection=local ansible_python_interpreter={python}\n")
+    path.write_text("localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'\n")
     return path
 
 
@@ -69,7 +71,7 @@ class Run:
 
 
 def _timestamp(text: str) -> float:
-    return datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.timezone.utc).timestamp()
+    return datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.UTC).timestamp()
 
 
 def run_playbook(playbook: str, inventory: Path, *, extravars: dict | None = None, vault: bool = False,
@@ -84,6 +86,10 @@ def run_playbook(playbook: str, inventory: Path, *, extravars: dict | None = Non
         # ansible-runner sets its own callback; the shim must stay enabled beside it.
         "ANSIBLE_CALLBACKS_ENABLED": "spike.dispatch.child_start",
     }
+    if binary:
+        # With another binary ansible-runner builds no ansible-playbook command line: give it the whole of it.
+        (scratch / "extravars.json").write_text(json.dumps(extravars or {}))
+        cmdline = " ".join(filter(None, [playbook, f"-e @{scratch / 'extravars.json'}", cmdline]))
     started = time.monotonic()
     runner = ansible_runner.run(
         private_data_dir=str(scratch), project_dir=str(PROJECT), playbook=playbook, inventory=str(inventory),

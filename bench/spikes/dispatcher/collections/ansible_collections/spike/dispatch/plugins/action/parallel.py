@@ -5,39 +5,26 @@ branch: a task, a `block:` (its tasks run in order), or a task of this action (a
 Every child is a real Task loaded by Ansible's own loaders, run by Ansible's own TaskExecutor with its own
 connection, and reported as real callback events through the worker's final queue.
 
-Private APIs used (see docs/design/parallel-dispatcher-spike.md): worker.current_worker, TaskExecutor,
-FinalQueue/CallbackSend, _WireTaskResult (2.19+) or TaskResult (2.18), load_list_of_blocks,
-_task.TaskContext (2.19+), Task._uuid.
+Private APIs used: see plugin_utils/core_compat.py and docs/design/parallel-dispatcher-spike.md.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime
-import inspect
 import threading
-import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.executor.process import worker as worker_module
-from ansible.executor.task_executor import TaskExecutor
 from ansible.playbook.block import Block
 from ansible.playbook.helpers import load_list_of_blocks
 from ansible.plugins import loader as plugin_loader
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 from ansible.vars.clean import module_response_deepcopy, strip_internal_keys
+from ansible_collections.spike.dispatch.plugins.plugin_utils.core_compat import detect
 
-try:  # ansible-core 2.19+: results cross the queue as thin wire objects; tasks run inside a TaskContext
-    from ansible._internal import _task as task_context_module
-    from ansible.executor.task_queue_manager import CallbackSend
-    from ansible.executor.task_result import _WireTaskResult
-except ImportError:  # 2.18
-    task_context_module = None
-    _WireTaskResult = None
-    from ansible.executor.task_queue_manager import CallbackSend
-    from ansible.executor.task_result import TaskResult
-
+CORE = detect()
 ACTION_NAMES = frozenset({"spike.dispatch.parallel", "parallel"})
 CHILD_START = "v2_spike_child_start"  # turned into v2_runner_on_start(host, task) by the child_start callback
 CHILD_FAILED_IGNORED = "v2_spike_child_failed_ignored"  # -> v2_runner_on_failed(result, ignore_errors=True)
@@ -48,7 +35,7 @@ _ROOT = contextvars.ContextVar("spike_dispatch_root", default=None)
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return datetime.datetime.now(datetime.UTC).isoformat()
 
 
 class Events:
@@ -59,27 +46,13 @@ class Events:
         self._root_uuid = root_uuid
         self._host = host
 
-    def _put(self, method_name: str, task_uuid_in_fields: str, task_fields: dict, return_data: dict) -> None:
-        fields = dict(task_fields, _uuid=task_uuid_in_fields)  # from_attrs() sets _uuid on the controller's copy
-        if _WireTaskResult is not None:
-            wire = _WireTaskResult(host_name=self._host.name, task_uuid=self._root_uuid,
-                                   return_data=return_data, task_fields=fields)
-            self._final_q.put(CallbackSend(method_name=method_name, wire_task_result=wire))
-        else:
-            self._final_q.put(CallbackSend(method_name, TaskResult(self._host.name, self._root_uuid, return_data,
-                                                                   task_fields=fields)))
+    def child(self, method_name: str, task, payload) -> None:
+        CORE.put(self._final_q, method_name, self._host.name, self._root_uuid, task._uuid, task.dump_attrs(), payload)
 
-    def child(self, method_name: str, task, return_data: dict) -> None:
-        self._put(method_name, task._uuid, task.dump_attrs(), return_data)
-
-    def forward(self, method_name: str, result) -> None:
+    def forward(self, method_name: str, args) -> None:
         """A callback TaskExecutor itself sends (retries, loop items): re-addressed to the root."""
-        task_fields = dict(getattr(result, "task_fields", None) or result._task_fields)
-        if _WireTaskResult is not None:
-            child_uuid, return_data = result.task._uuid, result._return_data
-        else:
-            child_uuid, return_data = result._task, result._result  # 2.18: _task is the uuid string here
-        self._put(method_name, child_uuid, task_fields, return_data)
+        child_uuid, task_fields, payload = CORE.unpack(args)
+        CORE.put(self._final_q, method_name, self._host.name, self._root_uuid, child_uuid, task_fields, payload)
 
 
 class ChildQueue:
@@ -89,8 +62,8 @@ class ChildQueue:
         self._final_q = final_q
         self._events = events
 
-    def send_callback(self, method_name, *args, **kwargs):
-        self._events.forward(method_name, args[0])
+    def send_callback(self, method_name, *args):
+        self._events.forward(method_name, args)
 
     def __getattr__(self, name):
         return getattr(self._final_q, name)
@@ -113,8 +86,6 @@ def _serialise_plugin_imports() -> None:
 
 
 _serialise_plugin_imports()
-
-_TE_PARAMS = list(inspect.signature(TaskExecutor.__init__).parameters)[1:]
 
 
 class ActionModule(ActionBase):
@@ -221,22 +192,18 @@ class ActionModule(ActionBase):
 
     def _run_child(self, child) -> bool:
         events = self._events
-        queue = ChildQueue(self._worker._final_q, events)
         start = _now()
-        events.child(CHILD_START, child, {})
-        values = {
-            "host": self._worker._host, "task": child, "job_vars": self._child_vars(child),
-            "play_context": self._worker._play_context, "loader": self._loader,
-            "shared_loader_obj": self._shared_loader_obj, "final_q": queue,
-            "variable_manager": self._worker._variable_manager, "new_stdin": None,
-        }
+        events.child(CHILD_START, child, CORE.empty())
         watchdog = self._timeout_without_signals(child)
-        executor = TaskExecutor(*[values[name] for name in _TE_PARAMS])
-        result = self._execute(executor, child, watchdog)
+        payload = self._execute(watchdog, host=self._worker._host, child=child, job_vars=self._child_vars(child),
+                                play_context=self._worker._play_context, loader=self._loader,
+                                shared_loader_obj=self._shared_loader_obj,
+                                final_q=ChildQueue(self._worker._final_q, events),
+                                variable_manager=self._worker._variable_manager)
         end = _now()
-
+        result = CORE.as_dict(payload)
         status, method = self._status(child, result)
-        events.child(method, child, result)
+        events.child(method, child, payload)
         with self._lock:
             if child.register:
                 self._registered[child.register] = strip_internal_keys(module_response_deepcopy(result))
@@ -244,7 +211,7 @@ class ActionModule(ActionBase):
             if "ansible_facts" in result and child.action in ("set_fact", "ansible.builtin.set_fact"):
                 self._registered.update(result["ansible_facts"])
             self._children.append({"uuid": child._uuid, "name": child.get_name(), "status": status,
-                                   "start": start, "end": end, "monotonic_end": time.monotonic()})
+                                   "start": start, "end": end})
         return status not in ("failed", "unreachable")
 
     def _timeout_without_signals(self, child) -> int | None:
@@ -258,30 +225,27 @@ class ActionModule(ActionBase):
             return None
         child.timeout = None
         action = child.action.rsplit(".", 1)[-1]
-        async_capable = action in ("command", "shell", "raw_async_free") or not self._shared_loader_obj.action_loader.has_plugin(child.action)
+        # command/shell, and modules without an action plugin (run by `normal`), support async.
+        has_action_plugin = self._shared_loader_obj.action_loader.has_plugin(child.action)
+        async_capable = action in ("command", "shell") or not has_action_plugin
         if async_capable and not child.async_val:
             child.async_val, child.poll = int(timeout), 1
             return None
         return int(timeout)
 
     @staticmethod
-    def _execute(executor, child, watchdog: int | None) -> dict:
-        def run() -> dict:
-            if task_context_module is not None:
-                with task_context_module.TaskContext(child):
-                    return executor.run()
-            return executor.run()
-
+    def _execute(watchdog: int | None, **executor_args):
         if watchdog is None:
-            return run()
-        outcome: dict = {}
-        context = contextvars.Context()
-        runner = threading.Thread(target=context.run, args=(lambda: outcome.update(run()),), daemon=True)
+            return CORE.run(**executor_args)
+        outcome: list = []
+        runner = threading.Thread(target=contextvars.Context().run,
+                                  args=(lambda: outcome.append(CORE.run(**executor_args)),), daemon=True)
         runner.start()
         runner.join(watchdog)
         if runner.is_alive():
-            return {"failed": True, "changed": False, "msg": f"The task timed out after {watchdog} s (watchdog)."}
-        return outcome
+            return CORE.from_dict({"failed": True, "changed": False,
+                                   "msg": f"The task timed out after {watchdog} s (watchdog)."})
+        return outcome[0]
 
     @staticmethod
     def _status(child, result: dict) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ansible.executor.task_queue_manager import TaskQueueManager
 from ansible.plugins.callback import CallbackBase
+from ansible.utils.display import Display
 
 DOCUMENTATION = """
 name: child_start
@@ -23,12 +24,23 @@ CHILD_FAILED_IGNORED = "v2_spike_child_failed_ignored"
 _original_send_callback = TaskQueueManager.send_callback
 
 
+def _host_and_task(result) -> tuple:
+    # 2.18 TaskResult has _host/_task; 2.19 _RawTaskResult has both spellings; 2.21 HostTaskResult only host/task.
+    host = getattr(result, "host", None) or result._host
+    task = getattr(result, "task", None) or result._task
+    return host, task
+
+
 def _send_callback(self, method_name, *args, **kwargs):
-    if method_name == CHILD_START:
-        result = args[0]
-        return _original_send_callback(self, "v2_runner_on_start", result._host, result._task)
-    if method_name == CHILD_FAILED_IGNORED:
-        return _original_send_callback(self, "v2_runner_on_failed", args[0], ignore_errors=True)
+    # This runs in the controller's results thread: an exception here would end that thread and hang the run.
+    try:
+        if method_name == CHILD_START:
+            return _original_send_callback(self, "v2_runner_on_start", *_host_and_task(args[0]))
+        if method_name == CHILD_FAILED_IGNORED:
+            return _original_send_callback(self, "v2_runner_on_failed", args[0], ignore_errors=True)
+    except Exception as error:
+        Display().warning(f"spike.dispatch.child_start: {method_name} dropped: {error}")
+        return None
     return _original_send_callback(self, method_name, *args, **kwargs)
 
 
