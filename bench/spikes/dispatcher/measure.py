@@ -45,6 +45,7 @@ def load() -> str:
 def timed(label: str, variants: dict[str, str], inventory: Path, repeat: int, binary: str | None = None) -> None:
     """Runs the variants interleaved, repeat times each, and prints medians and ratios to the first two."""
     times: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     loads = [load()]
     for _ in range(repeat):
         for name, playbook in variants.items():
@@ -52,11 +53,13 @@ def timed(label: str, variants: dict[str, str], inventory: Path, repeat: int, bi
             if run.status != "successful":
                 raise SystemExit(f"{playbook} {run.status}:\n{run.stdout[-3000:]}")
             times[name].append(run.elapsed)
+            cpu[name].append(run.cpu)
         loads.append(load())
     median = {name: statistics.median(values) for name, values in times.items()}
     print(f"\n== {label}: median of {repeat}, interleaved; load average (1/5/15 min) per round: {' | '.join(loads)}")
     for name, values in times.items():
-        print(f"  {name:28} {median[name]:6.2f} s   runs: {', '.join(f'{v:.2f}' for v in values)}")
+        print(f"  {name:28} {median[name]:6.2f} s   runs: {', '.join(f'{v:.2f}' for v in values)}   "
+              f"controller CPU {statistics.median(cpu[name]):.1f} s")
     names = list(variants)
     for other in names[1:]:
         print(f"  ratio {names[0]}/{other}: {median[names[0]] / median[other]:.2f}")
@@ -117,8 +120,8 @@ def section_timeout(args, scratch: Path, binary: str | None = None) -> None:
     for interval in run.by_name("localhost").values():
         messages = [str(e["res"].get("msg")) for e in run.results_of(interval.name)]
         print(f"  {interval.name:18} {interval.status:7} {interval.end - interval.start:5.1f} s  {messages}")
-    left = subprocess.run(["pgrep", "-f", "sleep 20"], capture_output=True, text=True).stdout.split()
-    print(f"  'sleep 20' processes left after the run: {len(left)}")
+    left = subprocess.run(["pgrep", "-x", "-f", "sleep 23"], capture_output=True, text=True).stdout.split()
+    print(f"  'sleep 23' processes left after the run (a duration no one else uses): {len(left)}")
 
 
 def section_nesting(args, scratch: Path, binary: str | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -40,6 +41,7 @@ class Interval:
 @dataclass
 class Run:
     elapsed: float
+    cpu: float  # user + system seconds of ansible-playbook and every process it waited for (not remote ones)
     status: str
     rc: int
     events: list[dict] = field(repr=False)
@@ -70,6 +72,11 @@ class Run:
                 if e["event"] in CHILD_EVENTS and e["event_data"].get("task") == task_name]
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _timestamp(text: str) -> float:
     return datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.UTC).timestamp()
 
@@ -90,14 +97,14 @@ def run_playbook(playbook: str, inventory: Path, *, extravars: dict | None = Non
         # With another binary ansible-runner builds no ansible-playbook command line: give it the whole of it.
         (scratch / "extravars.json").write_text(json.dumps(extravars or {}))
         cmdline = " ".join(filter(None, [playbook, f"-e @{scratch / 'extravars.json'}", cmdline]))
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), _children_cpu()
     runner = ansible_runner.run(
         private_data_dir=str(scratch), project_dir=str(PROJECT), playbook=playbook, inventory=str(inventory),
         extravars=extravars or {}, cmdline=cmdline, envvars=envvars, quiet=True, binary=binary, timeout=timeout,
     )
     elapsed = time.monotonic() - started
-    run = Run(elapsed, runner.status, runner.rc, list(runner.events), runner.stdout.read(),
-              scratch if keep else None)
+    run = Run(elapsed, _children_cpu() - cpu_before, runner.status, runner.rc, list(runner.events),
+              runner.stdout.read(), scratch if keep else None)
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return run
