@@ -89,8 +89,7 @@ def common_instant(run: Run, host: str, names: list[str]) -> str:
 
 
 def section_fidelity(args, scratch: Path, binary: str | None = None, inventory: Path | None = None) -> None:
-    out = scratch / "fidelity-out"
-    out.mkdir(exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="fidelity-", dir=scratch))  # fresh: the retry children's flags live here
     inventory = inventory or runs.local_inventory(scratch)
     run = run_playbook("fidelity.yml", inventory, extravars={**EXTRAVARS, "out_dir": str(out)}, vault=True,
                        keep=True, binary=binary)

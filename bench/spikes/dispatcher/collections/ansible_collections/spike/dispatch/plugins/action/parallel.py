@@ -11,7 +11,9 @@ Private APIs used: see plugin_utils/core_compat.py and docs/design/parallel-disp
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import datetime
+import signal
 import threading
 
 from ansible.errors import AnsibleActionFail
@@ -36,6 +38,14 @@ _ROOT = contextvars.ContextVar("spike_dispatch_root", default=None)
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _register_names(child) -> list[str]:
+    # 2.21 turns `register: name` into a projection {name: expression}; earlier versions keep the string.
+    register = child.register
+    if isinstance(register, dict):
+        return list(register)
+    return [register] if register else []
 
 
 class Events:
@@ -88,6 +98,16 @@ def _serialise_plugin_imports() -> None:
 _serialise_plugin_imports()
 
 
+def _die_with_controller() -> None:
+    """After kill -9 of ansible-playbook an orphaned worker kept running, then blocked for ever writing events
+    into the result pipe nobody reads (it holds the pipe's read end itself). Linux: SIGTERM when the parent
+    dies, which the worker's own handler turns into killing its process group."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("file",))
@@ -97,6 +117,7 @@ class ActionModule(ActionBase):
         worker = worker_module.current_worker
         if worker is None:
             raise AnsibleActionFail("spike.dispatch.parallel must run in a worker process")
+        _die_with_controller()
         root = _ROOT.get()
         root_uuid = root if root is not None else self._task._uuid
         self._worker = worker
@@ -178,7 +199,7 @@ class ActionModule(ActionBase):
     def _run_branch(self, block: Block, label: str) -> bool:
         """Run a block's items in order; a failure stops the rest. Returns False when the branch failed."""
         for item in block.block:
-            ok = self._run_branch(item, label) if isinstance(item, Block) else self._run_child(item)
+            ok = self._run_branch(item, label) if isinstance(item, Block) else self._run_child_safely(item)
             if not ok:
                 return False
         return True
@@ -189,6 +210,18 @@ class ActionModule(ActionBase):
             job_vars.update(self._registered)
         job_vars = combine_vars(job_vars, child.get_vars())
         return combine_vars(job_vars, self._worker._variable_manager.extra_vars)  # -e stays on top
+
+    def _run_child_safely(self, child) -> bool:
+        """An exception must not end the thread silently: the child would be neither reported nor counted."""
+        try:
+            return self._run_child(child)
+        except Exception as error:
+            result = {"failed": True, "changed": False, "msg": f"dispatcher error: {type(error).__name__}: {error}"}
+            self._events.child("v2_runner_on_failed", child, CORE.from_dict(result))
+            with self._lock:
+                self._children.append({"uuid": child._uuid, "name": child.get_name(), "status": "failed",
+                                       "start": _now(), "end": _now(), "msg": result["msg"]})
+            return False
 
     def _run_child(self, child) -> bool:
         events = self._events
@@ -205,8 +238,8 @@ class ActionModule(ActionBase):
         status, method = self._status(child, result)
         events.child(method, child, payload)
         with self._lock:
-            if child.register:
-                self._registered[child.register] = strip_internal_keys(module_response_deepcopy(result))
+            for name in _register_names(child):
+                self._registered[name] = strip_internal_keys(module_response_deepcopy(result))
                 self._secret_registered |= bool(child.no_log)
             if "ansible_facts" in result and child.action in ("set_fact", "ansible.builtin.set_fact"):
                 self._registered.update(result["ansible_facts"])
