@@ -9,6 +9,7 @@ Sections (all by default, or name some with --only):
   events    per-child runner_on_start / runner_on_ok in ansible-runner's events, and the default stdout
   signals   SIGINT and kill -9 of ansible-playbook during sleep 30 children on 3 SSH hosts: what is left
   versions  the same spike under other ansible-core venvs (--venv DIR, repeatable)
+  compare   parallel vs serial under this and every --venv ansible-core, all interleaved
 
 Usage: python bench/spikes/dispatcher/measure.py [--repeat 3] [--only local ssh ...] [--venv /tmp/a218 ...]
 """
@@ -42,14 +43,18 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def timed(label: str, variants: dict[str, str], inventory: Path, repeat: int, binary: str | None = None) -> None:
-    """Runs the variants interleaved, repeat times each, and prints medians and ratios to the first two."""
+def timed(label: str, variants: dict[str, str | tuple[str, str]], inventory: Path, repeat: int,
+          binary: str | None = None) -> None:
+    """Runs the variants interleaved, repeat times each, and prints medians and ratios to the first.
+
+    A variant is a playbook, or (playbook, ansible-playbook binary of another ansible-core)."""
     times: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, list[float]] = {name: [] for name in variants}
     loads = [load()]
     for _ in range(repeat):
-        for name, playbook in variants.items():
-            run = run_playbook(playbook, inventory, binary=binary)
+        for name, variant in variants.items():
+            playbook, variant_binary = variant if isinstance(variant, tuple) else (variant, binary)
+            run = run_playbook(playbook, inventory, binary=variant_binary)
             if run.status != "successful":
                 raise SystemExit(f"{playbook} {run.status}:\n{run.stdout[-3000:]}")
             times[name].append(run.elapsed)
@@ -217,6 +222,22 @@ def section_signals(args, scratch: Path, lab) -> None:
         print("; ".join(line))
 
 
+def section_compare(args, scratch: Path) -> None:
+    """parallel and serial under every ansible-core given, interleaved, so all see the same load."""
+    inventory = runs.local_inventory(scratch)
+    cores = {"2.19 (this venv)": str(Path(sys.executable).parent / "ansible-playbook")}
+    for venv in args.venv:
+        binary = str(Path(venv) / "bin" / "ansible-playbook")
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split("[core ")[1]
+        cores[version.split("]")[0]] = binary
+    variants = {}
+    for core, binary in cores.items():
+        run_playbook("parallel_six.yml", inventory, binary=binary)  # warm each core's caches
+        variants[f"{core} parallel"] = ("parallel_six.yml", binary)
+        variants[f"{core} serial"] = ("serial_six.yml", binary)
+    timed("localhost, 6 x sleep 2, every ansible-core interleaved", variants, inventory, args.repeat)
+
+
 def section_versions(args, scratch: Path) -> None:
     for venv in args.venv:
         binary = str(Path(venv) / "bin" / "ansible-playbook")
@@ -231,7 +252,7 @@ def section_versions(args, scratch: Path) -> None:
         section_timeout(args, scratch, binary)
 
 
-SECTIONS = ("local", "ssh", "fidelity", "timeout", "nesting", "events", "signals", "versions")
+SECTIONS = ("local", "ssh", "fidelity", "timeout", "nesting", "events", "signals", "versions", "compare")
 
 
 def main() -> int:
@@ -260,6 +281,8 @@ def main() -> int:
                         globals()[f"section_{name}"](args, scratch, lab)
         if "versions" in args.only:
             section_versions(args, scratch)
+        if "compare" in args.only:
+            section_compare(args, scratch)
     return 0
 
 
