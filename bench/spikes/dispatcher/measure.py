@@ -44,7 +44,7 @@ def load() -> str:
 
 
 def timed(label: str, variants: dict[str, str | tuple[str, str]], inventory: Path, repeat: int,
-          binary: str | None = None) -> None:
+          binary: str | None = None, ratios_to_first: bool = True) -> dict[str, float]:
     """Runs the variants interleaved, repeat times each, and prints medians and ratios to the first.
 
     A variant is a playbook, or (playbook, ansible-playbook binary of another ansible-core)."""
@@ -66,8 +66,9 @@ def timed(label: str, variants: dict[str, str | tuple[str, str]], inventory: Pat
         print(f"  {name:28} {median[name]:6.2f} s   runs: {', '.join(f'{v:.2f}' for v in values)}   "
               f"controller CPU {statistics.median(cpu[name]):.1f} s")
     names = list(variants)
-    for other in names[1:]:
+    for other in names[1:] if ratios_to_first else []:
         print(f"  ratio {names[0]}/{other}: {median[names[0]] / median[other]:.2f}")
+    return median
 
 
 def section_local(args, scratch: Path) -> None:
@@ -235,7 +236,10 @@ def section_compare(args, scratch: Path) -> None:
         run_playbook("parallel_six.yml", inventory, binary=binary)  # warm each core's caches
         variants[f"{core} parallel"] = ("parallel_six.yml", binary)
         variants[f"{core} serial"] = ("serial_six.yml", binary)
-    timed("localhost, 6 x sleep 2, every ansible-core interleaved", variants, inventory, args.repeat)
+    median = timed("localhost, 6 x sleep 2, every ansible-core interleaved", variants, inventory, args.repeat,
+                   ratios_to_first=False)
+    for core in cores:
+        print(f"  ratio parallel/serial under {core}: {median[f'{core} parallel'] / median[f'{core} serial']:.2f}")
 
 
 def section_versions(args, scratch: Path) -> None:
