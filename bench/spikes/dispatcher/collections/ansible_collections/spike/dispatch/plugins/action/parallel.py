@@ -27,7 +27,6 @@ from ansible.vars.clean import module_response_deepcopy, strip_internal_keys
 from ansible_collections.spike.dispatch.plugins.plugin_utils.core_compat import detect
 
 CORE = detect()
-ACTION_NAMES = frozenset({"spike.dispatch.parallel", "parallel"})
 CHILD_START = "v2_spike_child_start"  # turned into v2_runner_on_start(host, task) by the child_start callback
 CHILD_FAILED_IGNORED = "v2_spike_child_failed_ignored"  # -> v2_runner_on_failed(result, ignore_errors=True)
 
@@ -126,7 +125,6 @@ class ActionModule(ActionBase):
         self._lock = threading.Lock()
         self._children: list[dict] = []
         self._secret_registered = False
-        self._base_vars = task_vars
 
         branches = self._load_branches(self._task.args.get("file"))
         threads = []
