@@ -5,6 +5,7 @@ Sections (all by default, or name some with --only):
   ssh       ten `sleep 1` children on 3 loopback SSH hosts it starts: parallel vs serial vs hand-written async
   fidelity  template/retries/no_log/become/loop/vault/register children: overlap, censoring, variables
   timeout   the `timeout` keyword inside a thread (async+poll for modules, a watchdog for other actions)
+  failures  a failing child with ignore_errors, a failing step of a serial list, the task after the block
   nesting   parallel: [serial: [a, b], serial: [c, parallel: [d, e]], f]
   events    per-child runner_on_start / runner_on_ok in ansible-runner's events, and the default stdout
   signals   SIGINT and kill -9 of ansible-playbook during sleep 30 children on 3 SSH hosts: what is left
@@ -127,6 +128,18 @@ def section_timeout(args, scratch: Path, binary: str | None = None) -> None:
         print(f"  {interval.name:18} {interval.status:7} {interval.end - interval.start:5.1f} s  {messages}")
     left = subprocess.run(["pgrep", "-x", "-f", "sleep 23"], capture_output=True, text=True).stdout.split()
     print(f"  'sleep 23' processes left after the run (a duration no one else uses): {len(left)}")
+
+
+def section_failures(args, scratch: Path, binary: str | None = None) -> None:
+    run = run_playbook("failures.yml", runs.local_inventory(scratch), binary=binary)
+    print(f"\n== failures inside blocks: run {run.status} (rc {run.rc})")
+    for event in run.events:
+        data = event["event_data"]
+        if event["event"] in runs.CHILD_EVENTS:
+            print(f"  {data['task']:24} {event['event']:18} ignore_errors={data.get('ignore_errors')}")
+    names = {e["event_data"].get("task") for e in run.events}
+    print(f"  'never runs' started: {'never runs' in names}; "
+          f"task after the failed block started: {'After the failed block' in names}")
 
 
 def section_nesting(args, scratch: Path, binary: str | None = None) -> None:
@@ -252,11 +265,12 @@ def section_versions(args, scratch: Path) -> None:
         timed("localhost, 6 x sleep 2", {"dispatcher parallel": "parallel_six.yml", "serial": "serial_six.yml"},
               inventory, args.repeat, binary=binary)
         section_nesting(args, scratch, binary)
+        section_failures(args, scratch, binary)
         section_fidelity(args, scratch, binary)
         section_timeout(args, scratch, binary)
 
 
-SECTIONS = ("local", "ssh", "fidelity", "timeout", "nesting", "events", "signals", "versions", "compare")
+SECTIONS = ("local", "ssh", "fidelity", "timeout", "failures", "nesting", "events", "signals", "versions", "compare")
 
 
 def main() -> int:
@@ -275,7 +289,7 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, load average {load()}, niceness {os.nice(0)}")
     with tempfile.TemporaryDirectory(prefix="spikeb-") as directory:
         scratch = Path(directory)
-        for name in ("local", "fidelity", "timeout", "nesting", "events"):
+        for name in ("local", "fidelity", "timeout", "failures", "nesting", "events"):
             if name in args.only:
                 globals()[f"section_{name}"](args, scratch)
         if {"ssh", "signals"} & set(args.only):
