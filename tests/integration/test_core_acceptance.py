@@ -57,14 +57,12 @@ def sleepers(flow: str, marker: str) -> str:
     return f"name: six sleeps\ntasks:\n- name: sleepers\n  {flow}:\n{children}"
 
 
-def test_parallel_children_overlap_and_beat_serial(rb2ansible, tmp_path):
+def test_parallel_children_overlap(rb2ansible, tmp_path):
+    """Overlap is read from the recorded intervals; how much faster than serial is bench/parallel.py's to say."""
     marker = str(uuid.uuid4().int)[:6]
     parallel = rb2ansible("run", str(write_runbook(tmp_path / "p", sleepers("parallel", marker))))
-    serial = rb2ansible("run", str(write_runbook(tmp_path / "s", sleepers("serial", marker))))
-    assert parallel.code == 0 and serial.code == 0, parallel.stdout + serial.stdout
+    assert parallel.code == 0, parallel.stdout + parallel.stderr
 
-    assert parallel.results["duration"] <= 0.40 * serial.results["duration"], (
-        parallel.results["duration"], serial.results["duration"])
     intervals = [(seconds(t["results"]["localhost"]["start"]), seconds(t["results"]["localhost"]["end"]))
                  for t in parallel.results["tasks"]]
     assert len(intervals) == 6
