@@ -100,6 +100,13 @@ def test_parallel_children_are_reported_each_under_its_own_name():
     assert (failed["rc"], failed["stderr"]) == (2, "link")
 
 
+def test_tolerated_failures_and_hidden_changes_are_reported_truly():
+    assert statuses("parallel-statuses") == {
+        "tolerated failure": "failed", "tolerated link": "failed", "link after it": "changed",
+        "hidden change": "changed", "hidden look": "ok", "after the block": "ok"}
+    assert replay(EVENTS / "parallel-statuses").to_json()["status"] == "successful"
+
+
 def test_background_children_carry_their_own_run_times():
     report = replay(EVENTS / "parallel-outcomes").to_json()
     background = next(t for t in report["tasks"] if t["name"] == "background works")["results"]["localhost"]
