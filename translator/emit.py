@@ -386,8 +386,8 @@ class _Emitter:
         return "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
 
     def name(self, wanted: str) -> str:
-        """A task name not used before in this role's output, so Ansible's own output tells tasks apart.
-        Results never go by names (see identity.py): a name only has to be readable."""
+        """A task name this emitter has not used before, so Ansible's own output tells tasks apart.
+        Results never go by names (see Compiled.sites): a name only has to be readable."""
         name, number = wanted, 2
         while name in self.names:  # ends: each turn tries a name never tried before
             name, number = f"{wanted} ({number})", number + 1
