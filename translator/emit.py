@@ -1,4 +1,4 @@
-"""Builds the Ansible play and role for a runbook, as data, plus the index that maps events back."""
+"""Builds the Ansible play and role for a runbook, as data, each task knowing which runbook leaves it stands for."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import variables
+from . import variables, yamlout
 from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa, with_keywords
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, iter_includes
 from .schedule import Round, Slot, schedule_parallel
@@ -27,7 +27,9 @@ DEFAULT_ASYNC_LIMIT = 86400
 class TaskRef:
     """What one emitted Ansible task stands for, so the results mapper can read its events."""
 
-    kind: str  # "leaf": runs the leaf; "launch": starts it as a job; "join": waits for jobs; "gate"
+    # "leaf": runs the leaf; "launch": starts it as a job; "join": waits for jobs; "changed": says whether
+    # a hidden (no_log) leaf changed something; "gate": fails its parallel block
+    kind: str
     leaf_ids: tuple[str, ...]
 
 
@@ -39,6 +41,7 @@ class AnsibleTask:
     fields: dict[str, Any]
     block: list[AnsibleTask] | None = None
     noqa: dict[tuple[str, ...], str] = field(default_factory=dict)  # key path -> ansible-lint rules
+    ref: TaskRef | None = None  # what its events say about the runbook's leaves; None: nothing
 
 
 @dataclass
@@ -49,6 +52,7 @@ class RoleOutput:
     runbook: Runbook
     defaults: dict[str, Any]
     task_files: dict[str, list[AnsibleTask]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # each tasks file as written: dumped once
 
 
 @dataclass
@@ -57,10 +61,19 @@ class Compiled:
     role: str  # the role of the runbook itself; included runbooks have roles of their own
     play: dict[str, Any]
     roles: dict[str, RoleOutput]
-    index: dict[str, TaskRef] = field(default_factory=dict)  # emitted task name -> meaning
+    # Where each task that runs in the play sits: ("ROLE/tasks/FILE.yml", line) -> what it stands for.
+    sites: dict[tuple[str, int], TaskRef] = field(default_factory=dict)
     # leaf id -> ids of the earlier leaves of its serial lists inside a parallel block: when one of
     # those failed, the leaf is skipped by a guard, and counts as "not run".
     guarded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def ref_at(self, task_path: str) -> TaskRef | None:
+        """The emitted task an event comes from, by the event's task_path, `DIR/ROLE/tasks/FILE.yml:LINE`:
+        DIR is wherever the project was written (a run's private directory, an export), so it is ignored."""
+        path, _, line = task_path.rpartition(":")
+        if not line.isdigit():
+            return None
+        return self.sites.get(("/".join(Path(path).parts[-3:]), int(line)))
 
     @property
     def tasks(self) -> list[AnsibleTask]:
@@ -104,6 +117,7 @@ def compile_runbook(runbook: Runbook) -> Compiled:
     emitter = _Emitter(runbook, roles)
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())
+    played = frozenset((name, file) for name, output in emitter.roles.items() for file in output.task_files)
     for include in iter_includes(runbook.root):  # each included runbook also stands alone as a role
         sub = roles[include.runbook.source.resolve()]
         if "main" not in emitter.roles[sub].task_files:
@@ -127,7 +141,22 @@ def compile_runbook(runbook: Runbook) -> Compiled:
     if runbook.rolling is not None:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
-    return Compiled(runbook, role, play, emitter.roles, emitter.index, emitter.guarded_by)
+    return Compiled(runbook, role, play, emitter.roles, _dump_tasks(emitter.roles, played), emitter.guarded_by)
+
+
+def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]) -> dict[tuple[str, int], TaskRef]:
+    """Dumps every tasks file once, and finds in the text the line of each task the play runs: ansible-runner
+    events name a task by that file and line, so results follow what a task is, never what it is called."""
+    sites: dict[tuple[str, int], TaskRef] = {}
+    for name, output in roles.items():
+        for file, tasks in output.task_files.items():
+            text = output.texts[file] = yamlout.task_document(tasks, output.runbook.source.name)
+            if (name, file) not in played:
+                continue  # a role's main file for use alone: the play never runs it
+            for task, line in yamlout.task_lines(tasks, text):
+                if task.ref is not None:
+                    sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
+    return sites
 
 
 def _base(runbook: Runbook) -> TaskOptions:
@@ -145,9 +174,10 @@ class _Emitter:
         for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
             name = role_of[book.source.resolve()]
             self.roles.setdefault(name, RoleOutput(name, book, jinja_values(_own_defaults(book))))
-        self.index: dict[str, TaskRef] = {}
+        self.names: set[str] = set()
         self.join_of: dict[str, str] = {}  # background leaf id -> the variable its join registers
         self.guarded_by: dict[str, tuple[str, ...]] = {}
+        self.tolerated: set[str] = set()  # ids of leaves inside parallel blocks whose errors are ignored
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -165,18 +195,23 @@ class _Emitter:
             return [self.include(task, inherited)]
         body = self.children(task, inherited)
         kind = "serial" if isinstance(task, SerialBlock) else "parallel"
-        name = self.name(f"{kind.capitalize()}: {task.name}", None)
+        name = self.name(f"{kind.capitalize()}: {task.name}")
         return [AnsibleTask(self.comment(task, kind), {"name": name}, body)]
 
     def include(self, include: IncludeBlock, inherited: TaskOptions) -> AnsibleTask:
         """Outside parallel, an include is a role call: the nested runbook's role, one tasks file per call."""
         sub_role = self.role_of[include.runbook.source.resolve()]
-        site = re.sub(r"[^a-z0-9_]+", "_", "__".join(self.path(include)).lower()).strip("_") or "included"
+        files = self.roles[sub_role].task_files
+        wanted = re.sub(r"[^a-z0-9_]+", "_", "__".join(self.path(include)).lower()).strip("_") or "included"
+        site, number = wanted, 2
+        while site in files or site == "main":  # `a-b` and `a b` each get a file; main is the role's own
+            site, number = f"{wanted}_{number}", number + 1
+        files[site] = []  # claimed before its tasks are emitted: an include inside takes another name
         outer_role, self.role = self.role, sub_role
-        self.roles[sub_role].task_files[site] = self.children(include.children[0], _base(include.runbook))
+        files[site] = self.children(include.children[0], _base(include.runbook))
         self.role = outer_role
         fields: dict[str, Any] = {
-            "name": self.name(f"Include {include.name}", None),
+            "name": self.name(f"Include {include.name}"),
             "ansible.builtin.import_role": {"name": sub_role, "tasks_from": site},
         }
         fields.update(keywords(include.options.inherit(inherited)))
@@ -193,7 +228,7 @@ class _Emitter:
         fqcn, args, extra = module_call(leaf, self.files_prefix(leaf))
         kind = "launch" if background else "leaf"
         display = _display(" › ".join((*leaf.scope[self.strip_scope:], leaf.name)))
-        fields: dict[str, Any] = {"name": self.name(display, TaskRef(kind, (leaf.task_id,)))}
+        fields: dict[str, Any] = {"name": self.name(display)}
         fields[fqcn] = args
         fields.update(with_keywords(extra, options))
         conditions = [self.guard(guards)] if guards else []
@@ -216,7 +251,8 @@ class _Emitter:
         if in_parallel:
             # A failed child must not stop its siblings; the block's gate fails after the join.
             fields["ignore_errors"] = True
-        return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=user_choice_noqa(leaf, fields))
+        return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=user_choice_noqa(leaf, fields),
+                           ref=TaskRef(kind, (leaf.task_id,)))
 
     # -- parallel blocks -----------------------------------------------------------------------
 
@@ -225,14 +261,22 @@ class _Emitter:
         for round_ in rounds:
             for slot in round_.background:
                 self.join_of[slot.leaf.task_id] = self.join_var(round_.background[0].leaf)
+        slots = [s for r in rounds for s in r.slots]
+        # `ignore_errors` on a child: its failure is reported, and stops neither its serial list nor the block.
+        self.tolerated.update(s.leaf.task_id for s in slots if s.options.ignore_errors)
         tasks: list[AnsibleTask] = []
         for round_ in rounds:
             tasks += [self.slot(s, background=True) for s in round_.background]
-            tasks += [self.slot(s, background=False) for s in round_.foreground]
+            for slot in round_.foreground:
+                tasks.append(self.slot(slot, background=False))
+                if slot.options.no_log:
+                    tasks.append(self.hidden_change(slot.leaf))
             if round_.background:
                 tasks.append(self.join(block, round_))
                 tasks += [self.expose(s.leaf) for s in round_.background if s.leaf.options.register]
-        tasks.append(self.gate(block, [s.leaf for r in rounds for s in r.slots]))
+        fallible = [s.leaf for s in slots if s.leaf.task_id not in self.tolerated]
+        if fallible:
+            tasks.append(self.gate(block, fallible))
         return tasks
 
     def carried_defaults(self, include: IncludeBlock) -> dict[str, Any]:
@@ -247,9 +291,21 @@ class _Emitter:
         return carried
 
     def slot(self, slot: Slot, background: bool) -> AnsibleTask:
-        if slot.guards:
-            self.guarded_by[slot.leaf.task_id] = tuple(g.task_id for g in slot.guards)
-        return self.leaf(slot.leaf, slot.options, guards=slot.guards, background=background, in_parallel=True)
+        guards = tuple(g for g in slot.guards if g.task_id not in self.tolerated)
+        if guards:
+            self.guarded_by[slot.leaf.task_id] = tuple(g.task_id for g in guards)
+        return self.leaf(slot.leaf, slot.options, guards=guards, background=background, in_parallel=True)
+
+    def hidden_change(self, leaf: ModuleCall) -> AnsibleTask:
+        """Whether a `no_log` child changed something, and nothing else: ansible-runner replaces a hidden
+        result by one word, `changed` included, while the registered result keeps it."""
+        fields = {
+            "name": self.name(f"Changed {leaf.name}"),
+            "ansible.builtin.debug": {"msg": f"{{{{ ({self.result_var(leaf)} | default({{}})) is changed }}}}"},
+            "tags": ["always"],
+        }
+        return AnsibleTask(f"{self.comment(leaf, leaf.module)}: whether it changed something", fields,
+                           ref=TaskRef("changed", (leaf.task_id,)))
 
     def join(self, block: ParallelBlock, round_: Round) -> AnsibleTask:
         comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
@@ -258,7 +314,7 @@ class _Emitter:
     def join_jobs(self, launched: list[tuple[ModuleCall, TaskOptions]], comment: str) -> AnsibleTask:
         leaves = [leaf for leaf, _ in launched]
         ids = tuple(leaf.task_id for leaf in leaves)
-        name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}", TaskRef("join", ids))
+        name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}")
         # The whole launch result: its results_file finds the job under whichever user ran it,
         # and a launch that failed comes back failed.
         jobs = {leaf.task_id: f'{{{{ {self.launch_var(leaf)} | default("") }}}}' for leaf in leaves}
@@ -268,7 +324,7 @@ class _Emitter:
         fields["register"] = self.join_var(leaves[0])
         # Joins must run whatever --tags selects: a launched job is always waited for.
         fields["tags"] = ["always"]
-        return AnsibleTask(comment, fields)
+        return AnsibleTask(comment, fields, ref=TaskRef("join", ids))
 
     def timed(self, leaf: ModuleCall, options: TaskOptions) -> list[AnsibleTask]:
         """A task with `timeout`, in order: a job of its own, joined at once, so it is killed at the
@@ -288,7 +344,7 @@ class _Emitter:
         """`register` on a background child: its finished result, from the join, under the runbook's name."""
         variable = leaf.options.register
         fields = {
-            "name": self.name(f"Register {variable}", TaskRef("internal", (leaf.task_id,))),
+            "name": self.name(f"Register {variable}"),
             "ansible.builtin.set_fact": {variable: f"{{{{ {self.join_of[leaf.task_id]}.jobs.{leaf.task_id} }}}}"},
             "when": f"{self.join_of[leaf.task_id]}.jobs.{leaf.task_id} is defined",
             "tags": ["always"],
@@ -299,12 +355,13 @@ class _Emitter:
     def gate(self, block: ParallelBlock, leaves: list[ModuleCall]) -> AnsibleTask:
         ids = tuple(leaf.task_id for leaf in leaves)
         fields = {
-            "name": self.name(f"Check {block.name}", TaskRef("gate", ids)),
+            "name": self.name(f"Check {block.name}"),
             "ansible.builtin.fail": {"msg": f"a task of the parallel block '{block.name}' failed"},
             "when": " or ".join(f"({self.failed(leaf)})" for leaf in leaves),
             "tags": ["always"],
         }
-        return AnsibleTask(f"{self.comment(block, 'parallel')}: fails once every child has ended", fields)
+        return AnsibleTask(f"{self.comment(block, 'parallel')}: fails once every child has ended", fields,
+                           ref=TaskRef("gate", ids))
 
     # -- names and expressions -----------------------------------------------------------------
 
@@ -328,12 +385,13 @@ class _Emitter:
     def guard(self, earlier: tuple[ModuleCall, ...]) -> str:
         return "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
 
-    def name(self, wanted: str, ref: TaskRef | None) -> str:
-        """A task name not used before; every name is kept, so no event is ever taken for another task's."""
-        name = wanted
-        while name in self.index:
-            name = f"{wanted} ({len(self.index)})"
-        self.index[name] = ref or TaskRef("internal", ())
+    def name(self, wanted: str) -> str:
+        """A task name this emitter has not used before, so Ansible's own output tells tasks apart.
+        Results never go by names (see Compiled.sites): a name only has to be readable."""
+        name, number = wanted, 2
+        while name in self.names:  # ends: each turn tries a name never tried before
+            name, number = f"{wanted} ({number})", number + 1
+        self.names.add(name)
         return name
 
     def files_prefix(self, leaf: ModuleCall) -> str:

@@ -48,6 +48,8 @@ class RunResults:
     def __post_init__(self) -> None:
         self.leaves: dict[str, ModuleCall] = {leaf.task_id: leaf for leaf in self.compiled.leaves}
         self.tasks = {task_id: {} for task_id in self.leaves}
+        # no_log leaves followed by a task that says whether they changed something
+        self.hidden_changes = {ref.leaf_ids[0] for ref in self.compiled.sites.values() if ref.kind == "changed"}
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -63,11 +65,12 @@ class RunResults:
             return []
         kind = _ASYNC_KINDS.get(kind, kind)
         host = data.get("host")
-        ref = self.compiled.index.get(data.get("task", ""))
+        ref = self.compiled.ref_at(data.get("task_path", ""))
         if kind not in _RUNNER_KINDS or host is None or ref is None:
             return []
         self.add_host(host)
-        handler = {"leaf": self.on_leaf, "launch": self.on_launch, "join": self.on_join}.get(ref.kind)
+        handler = {"leaf": self.on_leaf, "launch": self.on_launch, "join": self.on_join,
+                   "changed": self.on_hidden_change}.get(ref.kind)
         return handler(kind, host, data, ref) if handler else []
 
     def add_host(self, host: str) -> None:
@@ -83,6 +86,8 @@ class RunResults:
         result.start = result.start or _timestamp(data.get("start"))
         result.end = _timestamp(data.get("end"))
         self.apply(result, kind, data.get("res", {}), task_id)
+        if result.status == "ok" and task_id in self.hidden_changes:
+            return []  # ok or changed: the next task says, and the change is noted then
         return [task_id]
 
     def on_launch(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
@@ -125,6 +130,17 @@ class RunResults:
                 self.apply(result, outcome, job, task_id)
             result.launched_job = None
         return list(ref.leaf_ids)
+
+    def on_hidden_change(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
+        """A no_log leaf's event says only that its output is hidden; the task after it says if it changed."""
+        task_id = ref.leaf_ids[0]
+        result = self.tasks[task_id].get(host)
+        if kind != "runner_on_ok" or result is None:
+            return []
+        said = data.get("res", {}).get("msg")
+        if result.status == "ok" and said in (True, "True") and _reports_change(self.leaves[task_id]):
+            result.status = "changed"
+        return [task_id]
 
     def apply(self, result: HostResult, kind: str, res: dict, task_id: str) -> None:
         if kind == "runner_on_skipped":

@@ -17,13 +17,12 @@ from .modules import EASY_COLLECTION
 
 def write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
     """The role's files; returns the Vault-encrypted files copied into it -> the user's files."""
-    source = role.runbook.source.name
     (folder / "tasks").mkdir(parents=True)
-    for name, tasks in sorted(role.task_files.items()):
-        (folder / "tasks" / f"{name}.yml").write_text(yamlout.task_document(tasks, source))
+    for name, text in sorted(role.texts.items()):  # as dumped at compile time, where its task lines were found
+        (folder / "tasks" / f"{name}.yml").write_text(text)
     origins = _write_defaults(role, folder / "defaults" / "main")
     (folder / "meta").mkdir()
-    (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), source))
+    (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), role.runbook.source.name))
     for files in ("files", "templates"):
         if (role.runbook.directory / files).is_dir():
             shutil.copytree(role.runbook.directory / files, folder / files,

@@ -26,9 +26,10 @@ CASE_DIRS = sorted(p for p in EVENTS.iterdir() if (p / "run.yml").is_file())
 TIMES = ("start", "end", "duration")
 
 
-def replay(case: Path) -> RunResults:
+def replay(case: Path, moved=lambda event: event) -> RunResults:
+    """`moved` rewrites each event first, e.g. as if the project had been run from another directory."""
     results = RunResults(compile_runbook(load_runbook(case)))
-    events = [json.loads(line) for line in (case / "events.jsonl").read_text().splitlines()]
+    events = [moved(json.loads(line)) for line in (case / "events.jsonl").read_text().splitlines()]
     for event in events[:-1]:
         results.feed(event)
     outcome = events[-1]  # the last line records how the run ended
@@ -50,6 +51,7 @@ def record(case: Path, tmp_path: Path) -> None:
     # `scratch` gives each recording fresh files, so "changed" is what gets recorded.
     settings = RunSettings(extravars={"scratch": str(tmp_path)})
     artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
     execution = execute(compile_runbook(load_runbook(case)), settings, private,
                         lambda results, changed: None, threading.Event(), artifacts)
     lines = [path.read_text().strip() for path in
@@ -98,9 +100,36 @@ def test_parallel_children_are_reported_each_under_its_own_name():
     assert (failed["rc"], failed["stderr"]) == (2, "link")
 
 
+def test_tolerated_failures_and_hidden_changes_are_reported_truly():
+    assert statuses("parallel-statuses") == {
+        "tolerated failure": "failed", "tolerated link": "failed", "link after it": "changed",
+        "hidden change": "changed", "hidden look": "ok", "after the block": "ok"}
+    assert replay(EVENTS / "parallel-statuses").to_json()["status"] == "successful"
+
+
 def test_background_children_carry_their_own_run_times():
     report = replay(EVENTS / "parallel-outcomes").to_json()
     background = next(t for t in report["tasks"] if t["name"] == "background works")["results"]["localhost"]
     foreground = next(t for t in report["tasks"] if t["name"] == "foreground render")["results"]["localhost"]
     assert background["start"] < foreground["end"], "the job started before the foreground child ended"
     assert background["end"] >= background["start"]
+
+
+def elsewhere_and_renamed(event: dict) -> dict:
+    """The event as a run of the same project exported to another directory would give it, with every
+    task name changed: results go by task_path, the tasks file and line, and ignore where the file is."""
+    data = event.get("event_data", {})
+    if "task_path" in data:
+        path, _, line = data["task_path"].rpartition(":")
+        data["task_path"] = f"/srv/exports/other/project/roles/{'/'.join(path.split('/')[-3:])}:{line}"
+    if "task" in data:
+        data["task"] = "a name that means nothing"
+    return event
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
+def test_results_follow_task_paths_wherever_the_project_ran(case: Path):
+    recorded = [json.loads(line) for line in (case / "events.jsonl").read_text().splitlines()]
+    assert any("task_path" in event.get("event_data", {}) for event in recorded)
+    moved = without_times(replay(case, elsewhere_and_renamed).to_json())
+    assert moved == json.loads((case / "expected.json").read_text())
