@@ -29,7 +29,7 @@ description:
     TaskExecutor and reported as its own callback events (start and result), with the uuid
     C(<this task's uuid>-b<branch>.<step>) (C(.<step>) repeats for blocks inside blocks), the same on every host.
   - Enable the C(rb2ansible.runbook.child_events) callback to get each child's C(v2_runner_on_start) and its
-    ignored failures reported; rb2ansible's generated C(ansible.cfg) enables it.
+    ignored failures reported; rb2ansible's generated C(ansible.cfg) will enable it.
   - A child's C(timeout) becomes C(async)/C(poll) for modules that can run async, otherwise a watchdog that
     reports the child failed when the time is up (SIGALRM cannot be used outside the main thread).
   - Relies on private ansible-core APIs, adapted per version (2.18 to 2.21) in C(plugin_utils/core_compat.py).

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turns the parallel action's per-child start and ignored-failure events into the callbacks Ansible defines.
 
-rb2ansible's generated ansible.cfg enables it (`callbacks_enabled = rb2ansible.runbook.child_events`).
+rb2ansible's generated ansible.cfg will enable it (`callbacks_enabled = rb2ansible.runbook.child_events`).
 """
 
 from __future__ import annotations

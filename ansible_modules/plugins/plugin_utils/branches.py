@@ -18,7 +18,7 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
     uuid_of,
 )
 
-PARALLEL_ACTIONS = ("rb2ansible.runbook.parallel", "parallel")
+PARALLEL_ACTIONS = ("rb2ansible.runbook.parallel",)  # rb2ansible always writes the full name
 SET_FACT_ACTIONS = ("ansible.builtin.set_fact", "ansible.legacy.set_fact", "set_fact")
 FAILING = ("failed", "unreachable")
 
