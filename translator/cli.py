@@ -391,14 +391,21 @@ def init(directory: Path) -> None:
 
 def _write_results(path: Path, report: dict) -> None:
     """Write next to the target, then rename: a reader never sees half a file."""
+    text = json.dumps(report, indent=2) + "\n"
     try:
+        if path.exists() and not path.is_file():
+            # /dev/stdout, a pipe, a device: write through it. A rename would replace it with a file
+            # (as root, even /dev/null).
+            with open(path, "w") as handle:
+                handle.write(text)
+            return
         partial = path.with_name(f".{path.name}.partial")
         # Yours alone (the results hold task output), unless you gave an existing file other permissions.
         mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o600
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "w") as handle:
-            handle.write(json.dumps(report, indent=2) + "\n")
+            handle.write(text)
         partial.replace(path)
     except OSError as exc:
         raise UsageError(f"cannot write the results file {path}: {exc.strerror}") from None

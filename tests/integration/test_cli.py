@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 import sys
+import threading
 
 from tests.conftest import ROOT
 from tests.integration.conftest import task, write_runbook
@@ -72,3 +76,19 @@ def test_a_user_mistake_never_shows_a_traceback(rb2ansible, tmp_path):
         done = rb2ansible(*args, results=False)
         assert done.code == 2, (args, done.stderr)
         assert "Traceback" not in done.stdout + done.stderr, args
+
+
+def test_results_into_a_pipe_go_through_it_and_leave_it_a_pipe(rb2ansible, tmp_path):
+    """A rename over /dev/stdout or a FIFO would replace it with a file (as root, even /dev/null)."""
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    runbook = write_runbook(tmp_path / "rb", "name: piped\ntasks:\n- {name: say, echo: through the pipe}\n")
+    done = rb2ansible("run", str(runbook), "--results", str(fifo), results=False)
+    reader.join(timeout=60)
+
+    assert done.code == 0, done.stdout + done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["tasks"][0]["results"]["localhost"]["msg"] == "through the pipe"
