@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -30,3 +31,12 @@ def rb2ansible_command() -> list[str]:
     """The installed console script, run as a user would."""
     script = Path(sys.executable).parent / "rb2ansible"
     return [str(script)]
+
+
+@pytest.fixture(autouse=True)
+def _dev_null_stays_a_device():
+    """Tests run as root: an atomic write (beside, then rename) aimed at /dev/null replaces the device
+    with a file, and every later lab test fails in a way that points elsewhere. Catch it at the test
+    that did it."""
+    yield
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "this test replaced /dev/null with a file"
