@@ -122,7 +122,11 @@ def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[
     _write_private(vars_file, yamlout.document({**secrets.withheld_values, **internal_vars}))
     cmdline = [*recorded, *(arg for path in secrets.withheld_files for arg in ("-e", f"@{path}")),
                *settings.credential_options(), "-e", f"@{vars_file}"]
-    options: dict[str, Any] = {"envvars": {"PATH": _path_with_ansible()}, "cmdline": shlex.join(cmdline)}
+    # suppress_env_files: ansible-runner would otherwise write these options (passwords typed at a prompt,
+    # this machine's PATH, the path of a temporary vars file) into the directory's env/, which
+    # `run --export` keeps: given here, they stay in memory.
+    options: dict[str, Any] = {"envvars": {"PATH": _path_with_ansible()}, "cmdline": shlex.join(cmdline),
+                               "suppress_env_files": True}
     if settings.prompt_answers:
         options["passwords"] = {PROMPT_PATTERNS[kind]: answer for kind, answer in settings.prompt_answers.items()}
     return options

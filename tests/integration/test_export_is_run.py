@@ -153,3 +153,18 @@ def test_check_and_skip_tags_are_recorded_and_obeyed(rb2ansible, tmp_path):
     assert (tmp_path / "b" / "env" / "cmdline").read_text().split() == ["--check", "--diff"]
     tool("ansible-runner", "run", str(tmp_path / "b"), "-p", "site.yml", cwd=tmp_path)
     assert sorted(p.name for p in out.iterdir()) == ["web1-u"]  # check mode ran the shell tasks not at all
+
+
+def test_a_run_keeps_an_export_that_runs_on_its_own(rb2ansible, tmp_path):
+    """`run --export DIR`: ansible-runner must not write the run's in-memory options (this machine's PATH,
+    a temporary vars file since deleted, passwords typed at a prompt) into DIR/env."""
+    runbook = write_runbook(tmp_path / "rb", "name: kept\ntasks:\n- {name: say, echo: kept and runnable}\n")
+    kept = tmp_path / "kept"
+
+    ran = rb2ansible("run", str(runbook), "--export", str(kept))
+
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert not (kept / "env" / "passwords").exists() and not (kept / "env" / "envvars").exists()
+    assert "rb2ansible-artifacts" not in "".join(p.read_text() for p in (kept / "env").iterdir())
+    again = tool("ansible-runner", "run", str(kept), "-p", "site.yml", cwd=tmp_path)
+    assert "kept and runnable" in again.stdout
