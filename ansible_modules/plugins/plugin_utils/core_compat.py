@@ -95,7 +95,17 @@ def serialise_plugin_imports() -> None:
     plugin_loader.PluginLoader._load_module_source = load_module_source
 
 
-class Core218:
+class _DictResults(object):
+    """Before 2.21 TaskExecutor returns a plain dict, so a result needs no conversion either way."""
+
+    def as_dict(self, payload):
+        return payload
+
+    def from_dict(self, result):
+        return result
+
+
+class Core218(_DictResults):
     """2.18: TaskExecutor(host, task, job_vars, play_context, new_stdin, ...) returns a dict; TaskResult pickled."""
 
     def __init__(self) -> None:
@@ -107,12 +117,6 @@ class Core218:
     def run(self, *, worker: Worker, child, job_vars, loader, shared_loader_obj, final_q):
         return TaskExecutor(worker.host, child, job_vars, worker.play_context, None, loader, shared_loader_obj,
                             final_q, worker.variable_manager).run()
-
-    def as_dict(self, payload) -> dict:
-        return payload
-
-    def from_dict(self, result: dict):
-        return result
 
     def put(self, final_q, method_name, host_name, root_uuid, child_uuid, task_fields, payload) -> None:
         # 2.18's from_attrs() skips non-field attributes, so _uuid cannot ride in task_fields: a detached Task
@@ -127,7 +131,7 @@ class Core218:
         return result._task, dict(result._task_fields), result._result  # _task is the child's uuid string here
 
 
-class Core219:
+class Core219(_DictResults):
     """2.19-2.20: TaskExecutor runs inside a TaskContext and returns a dict; CallbackSend carries one wire result."""
 
     def __init__(self) -> None:
@@ -140,12 +144,6 @@ class Core219:
         with self._context(child):
             return TaskExecutor(worker.host, child, job_vars, worker.play_context, loader, shared_loader_obj,
                                 final_q, worker.variable_manager).run()
-
-    def as_dict(self, payload) -> dict:
-        return payload
-
-    def from_dict(self, result: dict):
-        return result
 
     def put(self, final_q, method_name, host_name, root_uuid, child_uuid, task_fields, payload) -> None:
         # The controller resolves (host, root_uuid) among the tasks it queued, copies that task and applies
