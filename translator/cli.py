@@ -250,11 +250,12 @@ def validate(runbook: Path) -> None:
 @cli.command()
 @_runbook_argument
 def plan(runbook: Path) -> None:
-    """Show the schedule: what runs in order, what overlaps, and what must run in the foreground.
+    """Show the schedule: what runs in order and what overlaps.
 
-    Inside a `parallel` block, children that Ansible can run as async jobs start in the
-    background; the others (template, file copy, echo, ...) run in the foreground meanwhile.
-    A serial list inside a parallel block advances one step per round.
+    Every child of a `parallel` block is a branch; all branches start together on each host,
+    whatever their module (template, file copy, echo, retries, no_log, includes). A serial
+    list inside a block advances as soon as its own previous step ends, and stops at its first
+    failure; the block ends when every branch has ended and fails if any child failed.
     """
     from .build import load_runbook
     from .plan import describe
@@ -304,7 +305,7 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, c
         _write_results(results_file, execution.results.to_json())
     progress.close(execution.results)
     if execution.results.interrupted:
-        click.echo("interrupted: background jobs were stopped on every host", err=True)
+        click.echo("interrupted: what the run had started was stopped on every host", err=True)
     _report().run_finished(execution.results.status)
 
 
@@ -426,15 +427,23 @@ def _ask_passwords(ssh: bool, become: bool, vault: bool) -> dict[str, str]:
 
 
 def _interrupt_on_sigint() -> threading.Event:
-    """First Ctrl-C: stop Ansible and the background jobs, then report. Second: give up at once."""
+    """First Ctrl-C (or SIGTERM): stop Ansible, kill what the run left on its hosts, then report. A second one
+    only says that this is under way: quitting then would leave the run's commands running on the hosts.
+    A third gives up at once."""
     interrupt = threading.Event()
+    presses = []
 
     def handler(signum, frame):
-        if interrupt.is_set():
+        presses.append(signum)
+        if len(presses) == 1:
+            interrupt.set()
+            click.echo("\nstopping: waiting for Ansible to stop, then killing what the run left on its hosts",
+                       err=True)
+        elif len(presses) == 2:
+            click.echo("\nstill stopping: the run's commands are being killed on its hosts"
+                       " (Ctrl-C once more to quit now and leave them running)", err=True)
+        else:
             raise KeyboardInterrupt
-        interrupt.set()
-        click.echo("\nstopping: waiting for Ansible to stop and killing background jobs (Ctrl-C again to quit now)",
-                   err=True)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

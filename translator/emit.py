@@ -4,33 +4,38 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import variables, yamlout
 from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa, with_keywords
-from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, iter_includes
-from .schedule import Round, Slot, schedule_parallel
+from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions, iter_includes
 
 COLLECTION = "rb2ansible.runbook"
-JOIN_MODULE = f"{COLLECTION}.async_join"
-# Each run passes its own id; its processes on the hosts carry it (see execute.stop_jobs).
+# Kills what an interrupted or failed run left on a host (see execute.stop_run).
+STOP_MODULE = f"{COLLECTION}.async_join"
+# Each run passes its own id; its processes on the hosts carry it (see execute.stop_run).
 RUN_ID_VARIABLE = "RB2A_RUN_ID"
 RUN_ID_VALUE = "{{ rb2a_run_id | default('') }}"
-# Background jobs get this async limit (seconds) unless the task sets `timeout`: long enough for
-# real work, short enough that a job whose controller vanished cannot outlive the day.
-DEFAULT_ASYNC_LIMIT = 86400
 
 
 @dataclass(frozen=True)
 class TaskRef:
     """What one emitted Ansible task stands for, so the results mapper can read its events."""
 
-    # "leaf": runs the leaf; "launch": starts it as a job; "join": waits for jobs; "changed": says whether
-    # a hidden (no_log) leaf changed something; "gate": fails its parallel block
-    kind: str
+    kind: str  # "leaf": runs the leaf; "parallel": the dispatcher of a parallel block
     leaf_ids: tuple[str, ...]
+    # A dispatcher's children report under the uuid `<its uuid><suffix>`: suffix -> leaf id.
+    branches: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def child_at(self, uuid: str) -> str | None:
+        """The leaf a child's event is about. The longest known suffix wins: `-b1.0-b0.0` ends with `-b0.0`
+        too, and a dispatcher's own uuid (Ansible's, hex and digits) never contains a dot."""
+        for start in range(len(uuid)):
+            if uuid.startswith("-b", start) and uuid[start:] in self.branches:
+                return self.branches[uuid[start:]]
+        return None
 
 
 @dataclass
@@ -63,9 +68,6 @@ class Compiled:
     roles: dict[str, RoleOutput]
     # Where each task that runs in the play sits: ("ROLE/tasks/FILE.yml", line) -> what it stands for.
     sites: dict[tuple[str, int], TaskRef] = field(default_factory=dict)
-    # leaf id -> ids of the earlier leaves of its serial lists inside a parallel block: when one of
-    # those failed, the leaf is skipped by a guard, and counts as "not run".
-    guarded_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def ref_at(self, task_path: str) -> TaskRef | None:
         """The emitted task an event comes from, by the event's task_path, `DIR/ROLE/tasks/FILE.yml:LINE`:
@@ -123,10 +125,8 @@ def compile_runbook(runbook: Runbook) -> Compiled:
         if "main" not in emitter.roles[sub].task_files:
             # Written from the include's copy of the runbook, without the include's place in names.
             alone = _Emitter(include.runbook, roles, strip_path=len(include.path), strip_scope=len(include.scope) + 1)
+            alone.roles = emitter.roles  # the same files: each name it claims is unique among them
             emitter.roles[sub].task_files["main"] = alone.children(include.runbook.root, _base(include.runbook))
-            for name, output in alone.roles.items():
-                for file, tasks in output.task_files.items():
-                    emitter.roles[name].task_files.setdefault(file, tasks)
     play: dict[str, Any] = {
         "name": _display(runbook.name),
         "hosts": variables.to_jinja(runbook.hosts),
@@ -141,7 +141,7 @@ def compile_runbook(runbook: Runbook) -> Compiled:
     if runbook.rolling is not None:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
-    return Compiled(runbook, role, play, emitter.roles, _dump_tasks(emitter.roles, played), emitter.guarded_by)
+    return Compiled(runbook, role, play, emitter.roles, _dump_tasks(emitter.roles, played))
 
 
 def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]) -> dict[tuple[str, int], TaskRef]:
@@ -175,9 +175,8 @@ class _Emitter:
             name = role_of[book.source.resolve()]
             self.roles.setdefault(name, RoleOutput(name, book, jinja_values(_own_defaults(book))))
         self.names: set[str] = set()
-        self.join_of: dict[str, str] = {}  # background leaf id -> the variable its join registers
-        self.guarded_by: dict[str, tuple[str, ...]] = {}
-        self.tolerated: set[str] = set()  # ids of leaves inside parallel blocks whose errors are ignored
+        # the registered leaves of the parallel block being emitted, each with whether its result is hidden
+        self.registers: list[tuple[ModuleCall, bool]] = []
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -187,26 +186,19 @@ class _Emitter:
 
     def task(self, task: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         if isinstance(task, ModuleCall):
-            options = task.options.inherit(inherited)
-            if options.timeout and task.target.background:
-                return self.timed(task, options)
-            return [self.leaf(task, options)]
+            return [self.leaf(task, task.options.inherit(inherited))]
         if isinstance(task, IncludeBlock):
             return [self.include(task, inherited)]
+        if isinstance(task, ParallelBlock):
+            return self.parallel(task, inherited)
         body = self.children(task, inherited)
-        kind = "serial" if isinstance(task, SerialBlock) else "parallel"
-        name = self.name(f"{kind.capitalize()}: {task.name}")
-        return [AnsibleTask(self.comment(task, kind), {"name": name}, body)]
+        return [AnsibleTask(self.comment(task, "serial"), {"name": self.name(f"Serial: {task.name}")}, body)]
 
     def include(self, include: IncludeBlock, inherited: TaskOptions) -> AnsibleTask:
         """Outside parallel, an include is a role call: the nested runbook's role, one tasks file per call."""
         sub_role = self.role_of[include.runbook.source.resolve()]
         files = self.roles[sub_role].task_files
-        wanted = re.sub(r"[^a-z0-9_]+", "_", "__".join(self.path(include)).lower()).strip("_") or "included"
-        site, number = wanted, 2
-        while site in files or site == "main":  # `a-b` and `a b` each get a file; main is the role's own
-            site, number = f"{wanted}_{number}", number + 1
-        files[site] = []  # claimed before its tasks are emitted: an include inside takes another name
+        site = self.claim_file(sub_role, "__".join(self.path(include)))
         outer_role, self.role = self.role, sub_role
         files[site] = self.children(include.children[0], _base(include.runbook))
         self.role = outer_role
@@ -223,22 +215,22 @@ class _Emitter:
 
     # -- leaves --------------------------------------------------------------------------------
 
-    def leaf(self, leaf: ModuleCall, options: TaskOptions, *, guards=(), background=False,
-             in_parallel=False) -> AnsibleTask:
+    def leaf(self, leaf: ModuleCall, options: TaskOptions, in_parallel: bool = False) -> AnsibleTask:
+        """A leaf as an Ansible task. Inside a parallel block its events come through the dispatcher, so it
+        has no reference of its own, and its `timeout` is the dispatcher's to enforce."""
         fqcn, args, extra = module_call(leaf, self.files_prefix(leaf))
-        kind = "launch" if background else "leaf"
         display = _display(" › ".join((*leaf.scope[self.strip_scope:], leaf.name)))
         fields: dict[str, Any] = {"name": self.name(display)}
         fields[fqcn] = args
         fields.update(with_keywords(extra, options))
-        conditions = [self.guard(guards)] if guards else []
-        conditions += [variables.to_condition(c) for c in options.when]
+        conditions = [variables.to_condition(c) for c in options.when]
         if conditions:
             fields["when"] = conditions[0] if len(conditions) == 1 else conditions
-        if background:
-            fields["async"] = options.timeout or DEFAULT_ASYNC_LIMIT
-            fields["poll"] = 0
-        elif options.timeout:  # a module Ansible cannot run as a job: Ansible's own task timeout
+        if options.timeout and leaf.target.background and not in_parallel:
+            # A job on the host, polled in place: async_wrapper kills it, with everything it started, at
+            # the limit (Ansible's `timeout` only stops waiting, leaving the command running on the host).
+            fields["async"], fields["poll"] = options.timeout, 1
+        elif options.timeout:
             fields["timeout"] = options.timeout
         if options.until is not None:
             fields["until"] = variables.to_condition(options.until)
@@ -246,38 +238,66 @@ class _Emitter:
             fields["retries"] = options.retries
         if options.delay is not None:
             fields["delay"] = options.delay
-        if in_parallel or options.register:
-            fields["register"] = self.launch_var(leaf) if background else self.result_var(leaf)
-        if in_parallel:
-            # A failed child must not stop its siblings; the block's gate fails after the join.
-            fields["ignore_errors"] = True
+        if options.register:
+            fields["register"] = options.register
         return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=user_choice_noqa(leaf, fields),
-                           ref=TaskRef(kind, (leaf.task_id,)))
+                           ref=None if in_parallel else TaskRef("leaf", (leaf.task_id,)))
 
     # -- parallel blocks -----------------------------------------------------------------------
 
     def parallel(self, block: ParallelBlock, inherited: TaskOptions) -> list[AnsibleTask]:
-        rounds = schedule_parallel(block, inherited, self.carried_defaults)
-        for round_ in rounds:
-            for slot in round_.background:
-                self.join_of[slot.leaf.task_id] = self.join_var(round_.background[0].leaf)
-        slots = [s for r in rounds for s in r.slots]
-        # `ignore_errors` on a child: its failure is reported, and stops neither its serial list nor the block.
-        self.tolerated.update(s.leaf.task_id for s in slots if s.options.ignore_errors)
-        tasks: list[AnsibleTask] = []
-        for round_ in rounds:
-            tasks += [self.slot(s, background=True) for s in round_.background]
-            for slot in round_.foreground:
-                tasks.append(self.slot(slot, background=False))
-                if slot.options.no_log:
-                    tasks.append(self.hidden_change(slot.leaf))
-            if round_.background:
-                tasks.append(self.join(block, round_))
-                tasks += [self.expose(s.leaf) for s in round_.background if s.leaf.options.register]
-        fallible = [s.leaf for s in slots if s.leaf.task_id not in self.tolerated]
-        if fallible:
-            tasks.append(self.gate(block, fallible))
-        return tasks
+        """One task of the dispatcher action, whose tasks file lists the block's branches; the registers of
+        every child then become host variables again, as if the children had run in the play itself."""
+        self.registers = []
+        dispatcher, branch_ids = self.dispatcher(block, inherited)
+        dispatcher.ref = TaskRef("parallel", tuple(branch_ids.values()), branch_ids)
+        if not self.registers:
+            return [dispatcher]
+        variable = dispatcher.fields["register"] = f"{self.role}_rb2a_block_{dispatcher.ref.leaf_ids[0]}"
+        return [dispatcher, *(self.expose(leaf, hidden, variable) for leaf, hidden in self.registers)]
+
+    def dispatcher(self, block: ParallelBlock, inherited: TaskOptions) -> tuple[AnsibleTask, dict[str, str]]:
+        """The block's dispatcher task and, by child uuid suffix (see the action's docs), the leaf ids of its
+        tree: `-b<branch>.<step>`, `.<step>` again for a block inside a block, `-b…` again inside a nested block."""
+        options = block.options.inherit(inherited)
+        file = self.claim_file(self.role, f"parallel_{block.name}")
+        branches, ids = [], {}
+        for index, child in enumerate(block.children):
+            entry, entry_ids = self.branch_entry(child, options)
+            branches.append(entry)
+            prefix = f"-b{index}" if entry.block is not None else f"-b{index}.0"
+            ids.update({prefix + suffix: leaf_id for suffix, leaf_id in entry_ids.items()})
+        self.roles[self.role].task_files[file] = branches
+        fields = {
+            "name": self.name(f"Parallel: {block.name}"),
+            f"{COLLECTION}.parallel": {"file": f"{file}.yml"},
+            # Runs whatever --tags selects: the action filters the children by their own tags.
+            "tags": ["always"],
+        }
+        return AnsibleTask(self.comment(block, "parallel"), fields), ids
+
+    def branch_entry(self, task: Task, inherited: TaskOptions) -> tuple[AnsibleTask, dict[str, str]]:
+        """One entry of a dispatcher's tasks file, and the leaf ids below it by uuid suffix relative to it:
+        "" for a leaf itself, `.<step>…` inside a block, `-b…` below a nested dispatcher."""
+        options = task.options.inherit(inherited)
+        if isinstance(task, ModuleCall):
+            if options.register:
+                self.registers.append((task, bool(options.no_log)))
+            return self.leaf(task, options, in_parallel=True), {"": task.task_id}
+        if isinstance(task, ParallelBlock):
+            return self.dispatcher(task, inherited)
+        if isinstance(task, IncludeBlock):
+            # Runs in place inside the branch, below the include's own vars.
+            options = replace(options, vars={**inherited.vars, **self.carried_defaults(task), **task.options.vars},
+                              sudo=True if task.runbook.sudo and options.sudo is None else options.sudo)
+        steps, ids = [], {}
+        for index, child in enumerate(task.children):
+            entry, entry_ids = self.branch_entry(child, options)
+            steps.append(entry)
+            ids.update({f".{index}{suffix}": leaf_id for suffix, leaf_id in entry_ids.items()})
+        kind = "include" if isinstance(task, IncludeBlock) else "serial"
+        name = self.name(f"{'Include' if kind == 'include' else 'Serial'}: {task.name}")
+        return AnsibleTask(self.comment(task, kind), {"name": name}, steps), ids
 
     def carried_defaults(self, include: IncludeBlock) -> dict[str, Any]:
         """Inside parallel an included runbook's tasks run in this role: its defaults join this role's
@@ -290,100 +310,33 @@ class _Emitter:
                 carried[name] = value
         return carried
 
-    def slot(self, slot: Slot, background: bool) -> AnsibleTask:
-        guards = tuple(g for g in slot.guards if g.task_id not in self.tolerated)
-        if guards:
-            self.guarded_by[slot.leaf.task_id] = tuple(g.task_id for g in guards)
-        return self.leaf(slot.leaf, slot.options, guards=guards, background=background, in_parallel=True)
-
-    def hidden_change(self, leaf: ModuleCall) -> AnsibleTask:
-        """Whether a `no_log` child changed something, and nothing else: ansible-runner replaces a hidden
-        result by one word, `changed` included, while the registered result keeps it."""
-        fields = {
-            "name": self.name(f"Changed {leaf.name}"),
-            "ansible.builtin.debug": {"msg": f"{{{{ ({self.result_var(leaf)} | default({{}})) is changed }}}}"},
-            "tags": ["always"],
-        }
-        return AnsibleTask(f"{self.comment(leaf, leaf.module)}: whether it changed something", fields,
-                           ref=TaskRef("changed", (leaf.task_id,)))
-
-    def join(self, block: ParallelBlock, round_: Round) -> AnsibleTask:
-        comment = f"{self.comment(block, 'parallel')}, round {round_.number}: one round trip waits for every job"
-        return self.join_jobs([(s.leaf, s.options) for s in round_.background], comment)
-
-    def join_jobs(self, launched: list[tuple[ModuleCall, TaskOptions]], comment: str) -> AnsibleTask:
-        leaves = [leaf for leaf, _ in launched]
-        ids = tuple(leaf.task_id for leaf in leaves)
-        name = self.name(f"Wait for {', '.join(leaf.name for leaf in leaves)}")
-        # The whole launch result: its results_file finds the job under whichever user ran it,
-        # and a launch that failed comes back failed.
-        jobs = {leaf.task_id: f'{{{{ {self.launch_var(leaf)} | default("") }}}}' for leaf in leaves}
-        fields: dict[str, Any] = {"name": name, JOIN_MODULE: {"jobs": jobs}}
-        if any(options.sudo or options.sudo_user for _, options in launched):
-            fields["become"] = True  # root can read every job's file and signal its processes
-        fields["register"] = self.join_var(leaves[0])
-        # Joins must run whatever --tags selects: a launched job is always waited for.
-        fields["tags"] = ["always"]
-        return AnsibleTask(comment, fields, ref=TaskRef("join", ids))
-
-    def timed(self, leaf: ModuleCall, options: TaskOptions) -> list[AnsibleTask]:
-        """A task with `timeout`, in order: a job of its own, joined at once, so it is killed at the
-        limit (with everything it started) and its failure stops what follows."""
-        join_var = self.join_var(leaf)
-        self.join_of[leaf.task_id] = join_var
-        join = self.join_jobs([(leaf, options)], f"{self.comment(leaf, leaf.module)}: its job, waited for")
-        join.fields["failed_when"] = f"{join_var}.jobs.{leaf.task_id}.failed | default(false)"
-        if options.ignore_errors:
-            join.fields["ignore_errors"] = True
-        tasks = [self.leaf(leaf, options, background=True, in_parallel=True), join]
-        if leaf.options.register:
-            tasks.append(self.expose(leaf))
-        return tasks
-
-    def expose(self, leaf: ModuleCall) -> AnsibleTask:
-        """`register` on a background child: its finished result, from the join, under the runbook's name."""
+    def expose(self, leaf: ModuleCall, hidden: bool, block_variable: str) -> AnsibleTask:
+        """`register` inside a parallel block: the child's result, which the dispatcher returned, under the
+        runbook's name (a child that did not run registers nothing, as in Ansible)."""
         variable = leaf.options.register
-        fields = {
+        fields: dict[str, Any] = {
             "name": self.name(f"Register {variable}"),
-            "ansible.builtin.set_fact": {variable: f"{{{{ {self.join_of[leaf.task_id]}.jobs.{leaf.task_id} }}}}"},
-            "when": f"{self.join_of[leaf.task_id]}.jobs.{leaf.task_id} is defined",
+            "ansible.builtin.set_fact": {variable: f"{{{{ {block_variable}.registered.{variable} }}}}"},
+            "when": f"{block_variable}.registered.{variable} is defined",
             "tags": ["always"],
         }
+        if hidden:
+            fields["no_log"] = True
         return AnsibleTask(f"{self.comment(leaf, leaf.module)}: register {variable}", fields,
                            noqa={("ansible.builtin.set_fact", variable): VARIABLE_RULES})
 
-    def gate(self, block: ParallelBlock, leaves: list[ModuleCall]) -> AnsibleTask:
-        ids = tuple(leaf.task_id for leaf in leaves)
-        fields = {
-            "name": self.name(f"Check {block.name}"),
-            "ansible.builtin.fail": {"msg": f"a task of the parallel block '{block.name}' failed"},
-            "when": " or ".join(f"({self.failed(leaf)})" for leaf in leaves),
-            "tags": ["always"],
-        }
-        return AnsibleTask(f"{self.comment(block, 'parallel')}: fails once every child has ended", fields,
-                           ref=TaskRef("gate", ids))
+    def claim_file(self, role: str, wanted: str) -> str:
+        """A tasks file name of the role no other place has taken (`a-b` and `a b` each get one)."""
+        files = self.roles[role].task_files
+        # short enough for any file system, however deep the block (uniqueness comes from the number)
+        wanted = re.sub(r"[^a-z0-9_]+", "_", wanted.lower())[:80].strip("_") or "included"
+        site, number = wanted, 2
+        while site in files or site == "main":
+            site, number = f"{wanted}_{number}", number + 1
+        files[site] = []  # claimed before its tasks are emitted: a block inside takes another name
+        return site
 
     # -- names and expressions -----------------------------------------------------------------
-
-    def result_var(self, leaf: ModuleCall) -> str:
-        return leaf.options.register or self.launch_var(leaf)
-
-    def launch_var(self, leaf: ModuleCall) -> str:
-        return f"{self.role}_rb2a_{leaf.task_id}"
-
-    def join_var(self, first_leaf: ModuleCall) -> str:
-        return f"{self.role}_rb2a_join_{first_leaf.task_id}"
-
-    def failed(self, leaf: ModuleCall) -> str:
-        """A Jinja test that is true when a leaf inside a parallel block failed."""
-        join = self.join_of.get(leaf.task_id)
-        if join is None:
-            return f"({self.result_var(leaf)} | default({{}})) is failed"
-        # The join reports failed launches as well as failed jobs.
-        return f"{join}.jobs.{leaf.task_id}.failed | default(false)"
-
-    def guard(self, earlier: tuple[ModuleCall, ...]) -> str:
-        return "not (" + " or ".join(f"({self.failed(leaf)})" for leaf in earlier) + ")"
 
     def name(self, wanted: str) -> str:
         """A task name this emitter has not used before, so Ansible's own output tells tasks apart.

@@ -1,4 +1,4 @@
-"""Runs a private data directory with ansible-runner and stops every background job it leaves behind."""
+"""Runs a private data directory with ansible-runner and stops every process a failed run leaves on its hosts."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlout
-from .emit import JOIN_MODULE, Compiled
+from .emit import STOP_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
@@ -78,38 +78,36 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         # Ansible calls a play without hosts a success; for a deployment it is a mistake.
         raise AnsibleRefused(f"no host matched '{compiled.runbook.hosts}'"
                              f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
-    leftovers = results.running_jobs()
-    if leftovers or (interrupt.is_set() and results.hosts):
-        # Interrupted or killed mid-block: background jobs may still run on the hosts, some
-        # maybe launched too late for their event to arrive; the run id finds those.
-        stop_jobs(written, settings, {host: leftovers.get(host, {}) for host in results.hosts}, run_id,
-                  become=compiled.uses_become, artifacts=artifacts)
+    if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):
+        # A child interrupted, timed out or cut off from the controller may still run on its host, and so may
+        # what it started: every process of the run carries the run id, which finds them.
+        stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
     return Execution(results, written.path, runner.status, runner.rc)
 
 
-def stop_jobs(written: PrivateDir, settings: RunSettings, jobs: dict[str, dict[str, str]], run_id: str,
-              become: bool, artifacts: Path) -> None:
-    """Kill the given async jobs, and any other job of this run, on their hosts in one task per host."""
+def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,
+             artifacts: Path) -> None:
+    """Kill every process of this run still alive on its hosts (async jobs included), in one task per host."""
     import ansible_runner
 
     play = [{
-        "name": "Stop the background jobs of an interrupted run",
-        "hosts": ",".join(sorted(jobs)),
+        "name": "Stop what the run left on its hosts",
+        "hosts": ",".join(sorted(hosts)),
         "gather_facts": False,
         "tasks": [{
-            "name": "Kill jobs",
-            JOIN_MODULE: {"mode": "kill", "jobs": "{{ rb2a_jobs[inventory_hostname] | default({}) }}",
-                          "run_id": run_id},
+            "name": "Kill the run's processes",
+            STOP_MODULE: {"mode": "kill", "jobs": {}, "run_id": run_id},
+            "ignore_unreachable": True,
             **({"become": True} if become else {}),
         }],
     }]
     playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
     playbook.write_text(yamlout.document(play))
-    # Not env/cmdline: its --limit, --tags or --check must not keep a job from being stopped.
-    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {"rb2a_jobs": jobs})
+    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped.
+    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {})
     ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
                        quiet=True, artifact_dir=str(artifacts), **options)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
-from .schedule import schedule_parallel
 
 
 def describe(runbook: Runbook) -> list[str]:
@@ -40,27 +39,22 @@ def _serial(children: tuple[Task, ...], inherited: TaskOptions, depth: int) -> l
 
 
 def _parallel(block: ParallelBlock, inherited: TaskOptions, depth: int) -> list[str]:
+    """Every child is a branch that starts with the block; a serial branch advances as soon as its own step ends."""
     pad = "  " * depth
     lines = []
-    for round_ in schedule_parallel(block, inherited):
-        together = [_name(s.leaf) for s in round_.slots]
-        lines.append(f"{pad}round {round_.number}: together: {', '.join(together)}")
-        for slot in round_.background:
-            lines.append(f"{pad}  - {_name(slot.leaf)}: background job{_after(slot.guards)}")
-        for slot in round_.foreground:
-            lines.append(f"{pad}  - {_name(slot.leaf)}: foreground, because {slot.foreground_reason}"
-                         f"{_after(slot.guards)}")
-        if round_.background:
-            lines.append(f"{pad}  then wait for {len(round_.background)} job(s) in one round trip")
-    lines.append(f"{pad}the block fails after every child has ended if any child failed")
+    for number, child in enumerate(block.children, start=1):
+        if isinstance(child, ModuleCall):
+            lines.append(f"{pad}branch {number}: {child.name} [{child.module}]")
+        elif isinstance(child, ParallelBlock):
+            lines.append(f"{pad}branch {number}: {child.name}: parallel, {len(child.children)} children")
+            lines += _parallel(child, child.options.inherit(inherited), depth + 1)
+        elif isinstance(child, IncludeBlock):
+            shown = os.path.relpath(child.runbook.source, child.location.path.parent)
+            lines.append(f"{pad}branch {number}: {child.name}: include {shown}, in order, in place")
+            lines += _serial(child.children[0].children, TaskOptions(), depth + 1)
+        else:
+            lines.append(f"{pad}branch {number}: {child.name}: serial, in order, stops at the first failure")
+            lines += _serial(child.children, child.options.inherit(inherited), depth + 1)
+    lines.append(f"{pad}all branches start together; the block ends when every one has ended,"
+                 " and fails if any child failed")
     return lines
-
-
-def _after(guards: tuple[ModuleCall, ...]) -> str:
-    if not guards:
-        return ""
-    return f" (runs only if {', '.join(_name(g) for g in guards)} did not fail)"
-
-
-def _name(leaf: ModuleCall) -> str:
-    return " › ".join((*leaf.scope, leaf.name))

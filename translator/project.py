@@ -115,7 +115,9 @@ def ansible_config(roles_path: str = "./roles", project: bool = True) -> str:
             "# Facts cost seconds per host; a runbook asks for them with `facts: true`.": None,
             "gathering": "explicit",
             "retry_files_enabled": "false",
-            "interpreter_python": "auto_silent"})
+            "interpreter_python": "auto_silent",
+            "# Reports each child of a parallel block as it starts (and its ignored failures), live.": None,
+            "callbacks_enabled": "rb2ansible.runbook.child_events"})
         sections["inventory"] = {
             "# An inventory Ansible cannot parse is an error, not a silent fallback to localhost.": None,
             "unparsed_is_failed": "true"}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .emit import Compiled, TaskRef
+from .emit import Compiled
 from .model import ModuleCall
 
 FINAL = ("ok", "changed", "failed", "skipped", "unreachable", "not_run")
@@ -22,7 +22,6 @@ class HostResult:
     msg: str = ""
     start: float | None = None
     end: float | None = None
-    launched_job: str | None = None  # async job id while a background child runs
     values: dict[str, Any] = field(default_factory=dict)  # other values the module returned
     diff: list[dict[str, Any]] = field(default_factory=list)  # before/after, with --diff
 
@@ -48,8 +47,6 @@ class RunResults:
     def __post_init__(self) -> None:
         self.leaves: dict[str, ModuleCall] = {leaf.task_id: leaf for leaf in self.compiled.leaves}
         self.tasks = {task_id: {} for task_id in self.leaves}
-        # no_log leaves followed by a task that says whether they changed something
-        self.hidden_changes = {ref.leaf_ids[0] for ref in self.compiled.sites.values() if ref.kind == "changed"}
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -69,100 +66,37 @@ class RunResults:
         if kind not in _RUNNER_KINDS or host is None or ref is None:
             return []
         self.add_host(host)
-        handler = {"leaf": self.on_leaf, "launch": self.on_launch, "join": self.on_join,
-                   "changed": self.on_hidden_change}.get(ref.kind)
-        return handler(kind, host, data, ref) if handler else []
+        if ref.kind == "leaf":
+            return self.on_leaf(ref.leaf_ids[0], kind, host, data, _timestamp(data.get("start")),
+                                _timestamp(data.get("end")))
+        task_id = ref.child_at(str(data.get("task_uuid", "")))
+        if task_id is None:
+            return []  # the dispatcher itself, or a nested one: its children speak for themselves
+        # ansible-runner times a result from the host's last start, which concurrent children share:
+        # each child's own start and end are when its events were created.
+        created = _timestamp(event.get("created"))
+        return self.on_leaf(task_id, kind, host, data, created, created)
 
     def add_host(self, host: str) -> None:
         if host not in self.hosts:
             self.hosts.append(host)
 
-    def on_leaf(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
-        task_id = ref.leaf_ids[0]
+    def on_leaf(self, task_id: str, kind: str, host: str, data: dict, start: float | None,
+                end: float | None) -> list[str]:
         result = self.tasks[task_id].setdefault(host, HostResult())
         if kind == "runner_on_start":
-            result.status, result.start = "running", _timestamp(data.get("start"))
+            if result.status != "running":  # an async poll says "still running", not "started again"
+                result.status, result.start = "running", start
             return [task_id]
-        result.start = result.start or _timestamp(data.get("start"))
-        result.end = _timestamp(data.get("end"))
-        self.apply(result, kind, data.get("res", {}), task_id)
-        if result.status == "ok" and task_id in self.hidden_changes:
-            return []  # ok or changed: the next task says, and the change is noted then
+        result.start = result.start or start
+        result.end = end
+        _apply(result, kind, data.get("res", {}), self.leaves[task_id])
         return [task_id]
 
-    def on_launch(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
-        task_id = ref.leaf_ids[0]
-        result = self.tasks[task_id].setdefault(host, HostResult())
-        res = data.get("res", {})
-        if kind == "runner_on_start":
-            result.status = "running"
-        elif kind == "runner_on_ok" and res.get("ansible_job_id"):
-            # The job runs from here on; its own end comes with the join. Its results file finds
-            # it under whichever user it runs as, should it have to be killed.
-            result.launched_job = res.get("results_file") or res["ansible_job_id"]
-            result.start = _timestamp(data.get("end"))
-        else:
-            result.start = _timestamp(data.get("start"))
-            result.end = _timestamp(data.get("end"))
-            self.apply(result, kind, res, task_id)
-        return [task_id]
-
-    def on_join(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
-        if kind == "runner_on_start":
-            return []
-        jobs = data.get("res", {}).get("jobs", {})
-        for task_id in ref.leaf_ids:
-            result = self.tasks[task_id].setdefault(host, HostResult())
-            job = jobs.get(task_id)
-            if result.launched_job is None:
-                continue  # never launched: its launch event already said why
-            if job is None:
-                if kind == "runner_on_failed":
-                    result.status, result.msg = "failed", _text(data.get("res", {}).get("msg"))
-                continue
-            result.start = job.get("start") or result.start
-            result.end = job.get("end") or _timestamp(data.get("end"))
-            outcome = "runner_on_skipped" if job.get("skipped") else \
-                "runner_on_failed" if job.get("failed") else "runner_on_ok"
-            if outcome == "runner_on_skipped":  # the module itself skipped, e.g. shell in check mode
-                result.status, result.msg = "skipped", _text(job.get("msg"))
-            else:
-                self.apply(result, outcome, job, task_id)
-            result.launched_job = None
-        return list(ref.leaf_ids)
-
-    def on_hidden_change(self, kind: str, host: str, data: dict, ref: TaskRef) -> list[str]:
-        """A no_log leaf's event says only that its output is hidden; the task after it says if it changed."""
-        task_id = ref.leaf_ids[0]
-        result = self.tasks[task_id].get(host)
-        if kind != "runner_on_ok" or result is None:
-            return []
-        said = data.get("res", {}).get("msg")
-        if result.status == "ok" and said in (True, "True") and _reports_change(self.leaves[task_id]):
-            result.status = "changed"
-        return [task_id]
-
-    def apply(self, result: HostResult, kind: str, res: dict, task_id: str) -> None:
-        if kind == "runner_on_skipped":
-            # A guard skips a child whose serial predecessors failed: "not run", not "skipped".
-            earlier = self.compiled.guarded_by.get(task_id, ())
-            host = next(h for h, r in self.tasks[task_id].items() if r is result)
-            stopped = any(self.tasks[e].get(host, HostResult()).status in ("failed", "not_run", "unreachable")
-                          for e in earlier)
-            result.status = "not_run" if stopped else "skipped"
-            if stopped:
-                result.start = result.end = None  # it never ran
-            return
-        _apply(result, kind, res, self.leaves[task_id])
-
-    def running_jobs(self) -> dict[str, dict[str, str]]:
-        """Background jobs launched and not yet joined, per host: what must be killed on abort."""
-        jobs: dict[str, dict[str, str]] = {}
-        for task_id, per_host in self.tasks.items():
-            for host, result in per_host.items():
-                if result.launched_job:
-                    jobs.setdefault(host, {})[task_id] = result.launched_job
-        return jobs
+    def any_failed(self) -> bool:
+        """Whether a task failed or lost its host on any host (an ignored failure too)."""
+        return any(result.status in ("failed", "unreachable") for per_host in self.tasks.values()
+                   for result in per_host.values())
 
     # -- the end -------------------------------------------------------------------------------
 
@@ -215,14 +149,14 @@ class RunResults:
 
 _RUNNER_KINDS = {"runner_on_start", "runner_on_ok", "runner_on_failed", "runner_on_skipped",
                  "runner_on_unreachable"}
-# A foreground task with `timeout` is an async job polled in place: its poll events mean "running".
+# A task with `timeout` is an async job polled in place: its poll events mean "running".
 _ASYNC_KINDS = {"runner_on_async_ok": "runner_on_ok", "runner_on_async_failed": "runner_on_failed",
                 "runner_on_async_poll": "runner_on_start"}
 
 # Keys of a module result that have their own field, or that only Ansible needs.
 _PLUMBING = {"changed", "failed", "skipped", "rc", "stdout", "stderr", "msg", "stdout_lines",
              "stderr_lines", "start", "end", "delta", "invocation", "_ansible_no_log", "ansible_job_id",
-             "finished", "started", "results_file", "false_condition", "skip_reason", "cmd",
+             "finished", "started", "results_file", "false_condition", "censored", "skip_reason", "cmd",
              "_ansible_verbose_always", "_ansible_verbose_override", "ansible_loop_var", "warnings",
              "deprecations", "exception", "failed_when_result", "changed_when_result", "skipped_reason",
              "diff", "unreachable"}
@@ -234,8 +168,10 @@ _TIMEOUT_WORDS = ("timed out", "did not complete within the requested time", "ma
 
 
 def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
-    if kind == "runner_on_unreachable":
+    if kind == "runner_on_unreachable" or res.get("unreachable"):
         result.status = "unreachable"
+    elif kind == "runner_on_skipped" or res.get("skipped"):
+        result.status = "skipped"
     elif kind == "runner_on_failed" or res.get("failed"):
         result.status = "failed"
     elif res.get("changed") and _reports_change(leaf):

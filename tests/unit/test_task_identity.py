@@ -37,9 +37,14 @@ tasks:
         # ansible-core: a task's path is its file and the line its mapping starts on, counted from 1
         assert text.splitlines()[line - 1].lstrip().startswith("- name: ")
         found.setdefault(ref.kind, set()).update(ref.leaf_ids)
-    assert found["leaf"] == {"t1", "t3"} and found["launch"] == {"t2"} and found["join"] == {"t2"}
-    assert found["changed"] == {"t3"}
-    names = [task["name"] for task in yaml.safe_load(text)[1]["block"]] + [yaml.safe_load(text)[0]["name"]]
+    assert found == {"leaf": {"t1"}, "parallel": {"t2", "t3"}}
+    dispatcher = next(ref for ref in result.sites.values() if ref.kind == "parallel")
+    # children report under `<the dispatcher's uuid>-b<branch>.<step>`: a leaf branch is step 0
+    assert dispatcher.child_at("02fc0000-0001-b7fd-a7fd-000000000007-b0.0") == "t2"
+    assert dispatcher.child_at("02fc0000-0001-b7fd-a7fd-000000000007-b1.0") == "t3"
+    assert dispatcher.child_at("02fc0000-0001-b7fd-a7fd-000000000007") is None
+    branches = yaml.safe_load(result.roles["lines"].texts["parallel_together"])
+    names = [task["name"] for task in branches] + [task["name"] for task in yaml.safe_load(text)]
     assert len(names) == len(set(names)), names
     assert result.ref_at(f"/anywhere/else/lines/tasks/main.yml:{min(line for _, line in result.sites)}") is not None
     assert result.ref_at("/anywhere/else/lines/tasks/main.yml:not-a-line") is None
@@ -56,3 +61,29 @@ tasks:
     assert sorted(result.roles["sub"].task_files) == ["a_b", "a_b_2", "main"]
     played = {path for path, _ in result.sites}
     assert played == {"sub/tasks/a_b.yml", "sub/tasks/a_b_2.yml"}, "main.yml of sub is for the role used alone"
+
+
+def test_a_nested_block_maps_its_children_by_their_place_in_the_tree(tmp_path):
+    """parallel: [serial: [a, b], serial: [c, parallel: [d, e]], f], as the action names its children."""
+    result = compiled(tmp_path, """name: tree
+tasks:
+- name: top
+  parallel:
+  - name: ab
+    serial:
+    - {name: a, shell: 'true'}
+    - {name: b, shell: 'true'}
+  - name: cde
+    serial:
+    - {name: c, shell: 'true'}
+    - name: de
+      parallel:
+      - {name: d, shell: 'true'}
+      - {name: e, shell: 'true'}
+  - {name: f, shell: 'true'}
+""")
+    (dispatcher,) = result.sites.values()
+    by_name = {leaf.task_id: leaf.name for leaf in result.leaves}
+    named = {suffix: by_name[task_id] for suffix, task_id in dispatcher.branches.items()}
+    assert named == {"-b0.0": "a", "-b0.1": "b", "-b1.0": "c", "-b1.1-b0.0": "d", "-b1.1-b1.0": "e", "-b2.0": "f"}
+    assert dispatcher.child_at("02fc0000-0001-65a2-a7fd-000000000007-b1.1-b0.0") == "t4"

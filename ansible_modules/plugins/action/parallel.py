@@ -13,6 +13,7 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
     load_tasks_file,
     serialise_plugin_imports,
     set_uuid,
+    untagged_copy,
     uuid_of,
 )
 from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.worker_lifetime import die_with_parent
@@ -32,6 +33,8 @@ description:
     ignored failures reported; rb2ansible's generated C(ansible.cfg) will enable it.
   - A child's C(timeout) becomes C(async)/C(poll) for modules that can run async, otherwise a watchdog that
     reports the child failed when the time is up (SIGALRM cannot be used outside the main thread).
+  - Children are selected by their own tags (C(--tags), C(--skip-tags)); tag this task C(always) so that it
+    runs whatever tags are selected. It does not pass its own tags down.
   - Relies on private ansible-core APIs, adapted per version (2.18 to 2.21) in C(plugin_utils/core_compat.py).
 options:
   file:
@@ -74,20 +77,24 @@ class ActionModule(ActionBase):
         die_with_parent()
         dispatch = Dispatch(worker=worker, task_vars=task_vars or worker.task_vars, loader=self._loader,
                             shared_loader_obj=self._shared_loader_obj)
-        return dispatch.run(self._load_branches(worker))
+        return dispatch.run(self._load_branches(worker, task_vars or worker.task_vars))
 
-    def _load_branches(self, worker) -> list:
+    def _load_branches(self, worker, task_vars: dict) -> list:
         file_name = self._task.args.get("file")
         if not file_name:
             raise AnsibleActionFail("rb2ansible.runbook.parallel needs file: <tasks file>")
         entries = load_tasks_file(self._loader, self._find_needle("tasks", file_name))
         if not isinstance(entries, list) or not entries:
             raise AnsibleActionFail(f"{file_name}: a parallel block's file must be a non-empty list of branches")
+        # The children inherit what this task sets (become, vars, environment), except its tags: it is tagged
+        # to run whatever --tags selects, and each child is selected by its own tags instead.
+        parent = untagged_copy(self._task)
         # One entry, one branch, loaded alone: consecutive bare tasks would otherwise share an implicit block.
-        branches = [load_branch(entry, self._task, worker.variable_manager, self._loader) for entry in entries]
+        branches = [load_branch(entry, parent, worker.variable_manager, self._loader) for entry in entries]
         for index, branch in enumerate(branches):
-            _name_children(branch, f"{uuid_of(self._task)}-b{index}")
-        return branches
+            _name_children(branch, f"{uuid_of(self._task)}-b{index}")  # before filtering: indices stay put
+        selected = (branch.filter_tagged_tasks(task_vars) for branch in branches)
+        return [branch for branch in selected if branch.has_tasks()]
 
 
 def _name_children(block, prefix: str) -> None:

@@ -21,6 +21,8 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
 PARALLEL_ACTIONS = ("rb2ansible.runbook.parallel",)  # rb2ansible always writes the full name
 SET_FACT_ACTIONS = ("ansible.builtin.set_fact", "ansible.legacy.set_fact", "set_fact")
 FAILING = ("failed", "unreachable")
+OUTCOME_KEYS = ("changed", "failed", "skipped", "unreachable", "attempts")
+CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
 
 def _now() -> str:
@@ -33,6 +35,13 @@ def _register_names(child) -> list[str]:
     if isinstance(register, dict):
         return list(register)
     return [register] if register else []
+
+
+def _censored(payload, result: dict):
+    """A no_log child's event: its outcome and nothing else. Left to the callbacks, a hidden result loses its
+    `changed` too (ansible-runner keeps one sentence), and the run would report a change as `ok`."""
+    kept = {key: result[key] for key in OUTCOME_KEYS if key in result}
+    return CORE.from_dict({**kept, "censored": CENSORED})
 
 
 def _in_fresh_context(function, *args):
@@ -141,7 +150,7 @@ class Dispatch:
         end = _now()
         result = CORE.as_dict(payload)
         status, method_name = self._status(child, result)
-        self._events.child(method_name, child, payload)
+        self._events.child(method_name, child, _censored(payload, result) if child.no_log else payload)
         self._keep(child, result)
         self._record(child, status, start, end, nested=result.get("children", []) if self._is_parallel(child) else [])
         return status not in FAILING

@@ -62,6 +62,13 @@ def load_branch(entry, parent_task, variable_manager, loader):
                                role=parent_task._role, variable_manager=variable_manager, loader=loader)[0]
 
 
+def untagged_copy(task):
+    """The task, as the parent of the children it loads, minus its tags (tags are inherited down the chain)."""
+    copy = task.copy(exclude_parent=False, exclude_tasks=True)
+    copy.tags = []
+    return copy
+
+
 def _play_of(task):
     node = task._parent
     while node is not None and getattr(node, "_play", None) is None:
