@@ -9,6 +9,9 @@ the figures hold whatever engine sits behind it. Per place, the median of --repe
                      (same ansible.cfg: pipelining, ControlPersist, forks; same inventory)
   view lag           the largest gap between a child's recorded `end` (--results) and the moment
                      the progress view was given the update that shows it finished
+  nested span        localhost only: parallel: [serial: [a 1s, b 1s], serial: [c 1s, parallel:
+                     [d 1s, e 1s]], f 2s], from the first child's start to the last child's end
+                     (its critical path is 3 s; no lock-step between branches means close to it)
 
 Places: localhost (6 x `sleep 2`) and 3 loopback SSH hosts this script starts and always stops
 (10 x `sleep 1`); needs root and sshd, like the test lab. See bench/README.md.
@@ -69,6 +72,7 @@ class Place:
 class Figures:
     times: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     lags: dict[str, list[float]] = field(default_factory=lambda: {"parallel": [], "serial": []})
+    spans: list[float] = field(default_factory=list)  # the nested block's, localhost only
 
     def median(self, kind: str) -> float:
         return statistics.median(self.times[kind])
@@ -86,6 +90,23 @@ def write_runbook(directory: Path, name: str, tasks: list[dict]) -> Path:
 
 def sleepers(place: Place) -> list[dict]:
     return [{"name": f"sleep {n}", "shell": f"sleep {place.seconds:g}"} for n in range(place.children)]
+
+
+def nested_block() -> list[dict]:
+    def sleep(name: str, seconds: int) -> dict:
+        return {"name": name, "shell": f"sleep {seconds}"}
+    return [{"name": "nested", "parallel": [
+        {"name": "ab", "serial": [sleep("a", 1), sleep("b", 1)]},
+        {"name": "cde", "serial": [sleep("c", 1), {"name": "de", "parallel": [sleep("d", 1), sleep("e", 1)]}]},
+        sleep("f", 2)]}]
+
+
+def span(results: Path) -> float:
+    """From the first task's start to the last task's end, on the one host, from --results."""
+    runs = [task["results"]["localhost"] for task in json.loads(results.read_text())["tasks"]]
+    starts = [datetime.fromisoformat(run["start"]) for run in runs]
+    ends = [datetime.fromisoformat(run["end"]) for run in runs]
+    return (max(ends) - min(starts)).total_seconds()
 
 
 def hand_written_play(place: Place) -> list[dict]:
@@ -169,6 +190,7 @@ def bench_place(place: Place, repeat: int, scratch: Path) -> Figures:
     # measured run alike, not only for those after the first.
     rb2ansible_run(write_runbook(scratch / "warm-up", "warm up", [{"name": "warm up", "shell": "true"}]),
                    place, scratch / "run-warm-up")
+    nested = write_runbook(scratch / "nested", "bench nested", nested_block())
     figures = Figures()
     for attempt in range(repeat):
         for flow, book in books.items():
@@ -179,6 +201,12 @@ def bench_place(place: Place, repeat: int, scratch: Path) -> Figures:
         elapsed = hand_written_run(place, scratch / f"run-parallel-{attempt}", scratch / f"run-hand-{attempt}")
         figures.times["hand"].append(elapsed)
         _progress(place, "hand", attempt, repeat, elapsed)
+        if place.inventory is None:
+            run_dir = scratch / f"run-nested-{attempt}"
+            rb2ansible_run(nested, place, run_dir)
+            figures.spans.append(span(run_dir / "results.json"))
+            print(f"  {place.name}: nested block span {attempt + 1}/{repeat}: {figures.spans[-1]:.2f} s",
+                  file=sys.stderr)
     return figures
 
 
@@ -200,6 +228,9 @@ def report(place: Place, repeat: int, figures: Figures) -> None:
     for flow, lags in figures.lags.items():
         print(f"  {'view lag, ' + flow + ' (largest)':36} {max(lags):6.2f} s   "
               f"(per run: {', '.join(f'{lag:.2f}' for lag in lags)})")
+    if figures.spans:
+        print(f"  {'nested block span':36} {statistics.median(figures.spans):6.2f} s   "
+              f"(runs: {', '.join(f'{value:.2f}' for value in figures.spans)})")
 
 
 def load_average() -> str:

@@ -14,7 +14,7 @@ from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskO
 
 COLLECTION = "rb2ansible.runbook"
 # Kills what an interrupted or failed run left on a host (see execute.stop_run).
-STOP_MODULE = f"{COLLECTION}.async_join"
+STOP_MODULE = f"{COLLECTION}.stop_run"
 # Each run passes its own id; its processes on the hosts carry it (see execute.stop_run).
 RUN_ID_VARIABLE = "RB2A_RUN_ID"
 RUN_ID_VALUE = "{{ rb2a_run_id | default('') }}"

@@ -99,7 +99,7 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
         "gather_facts": False,
         "tasks": [{
             "name": "Kill the run's processes",
-            STOP_MODULE: {"mode": "kill", "jobs": {}, "run_id": run_id},
+            STOP_MODULE: {"run_id": run_id},
             "ignore_unreachable": True,
             **({"become": True} if become else {}),
         }],

@@ -80,6 +80,6 @@ def test_export_vendors_the_helper_collection(tmp_path: Path):
     vendored = tmp_path / "project" / "collections" / "ansible_collections" / "rb2ansible" / "runbook"
     source = tree(collection_source(), skip="tests")
     copied = tree(vendored)
-    assert "plugins/modules/async_join.py" in copied
+    assert "plugins/modules/stop_run.py" in copied
     assert {k: v for k, v in source.items() if not k.endswith("__init__.py")} == copied
     assert not filecmp.dircmp(vendored, collection_source()).diff_files

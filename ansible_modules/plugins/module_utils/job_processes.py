@@ -1,20 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, rb2ansible contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Finding and killing the processes of an ansible async job on the target (stdlib only)."""
+"""Finding and killing the processes of one run on the target (stdlib only)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import time
-
-# How async_wrapper (ansible-core 2.16 to 2.19) lays out a job whose id is "<base>.<launcher pid>":
-# the launcher forks, the child daemonises (setsid, so a new session led by a short-lived
-# process) and forks again into the *watcher*, which forks the *runner* and makes it lead its own
-# process group. The runner writes the job file and runs the module as a subprocess; anything
-# the module starts stays in that group and session unless it moves itself. Watcher and runner
-# keep the wrapper's argv: `python .../async_wrapper.py <base> <limit> <module path> <args|_>`.
 
 
 class Proc:
@@ -70,33 +63,9 @@ def _int_or_zero(text):
         return 0
 
 
-def wrapper_argv_index(argv, jid):
-    """Index of async_wrapper's script in argv when argv is the wrapper of job jid, else -1."""
-    base = jid.rsplit(".", 1)[0]
-    for i, arg in enumerate(argv[:-1]):
-        if os.path.basename(arg).startswith("async_wrapper") and argv[i + 1] == base:
-            return i
-    return -1
-
-
-def find_wrappers(procs, jid):
-    return [p for p in procs if p.alive and wrapper_argv_index(p.argv, jid) >= 0]
-
-
-def run_job_bases(procs, name, value):
-    """Job id bases of the live async_wrappers started with environment variable name=value."""
-    bases = set()
-    for proc in procs:
-        for i, arg in enumerate(proc.argv[:-1]):
-            if (os.path.basename(arg).startswith("async_wrapper") and proc.alive
-                    and proc.environ().get(name) == value):
-                bases.add(proc.argv[i + 1])
-    return sorted(bases)
-
-
 class RunTree:
-    """Every process started with environment variable name=value, and their descendants: the
-    foreground work of an interrupted run, which no job file describes."""
+    """Every process started with environment variable name=value, and their descendants: what a run
+    started, including async jobs, whose wrappers keep the environment they were started with."""
 
     def __init__(self, name, value):
         self.name, self.value = name, value
@@ -131,47 +100,6 @@ def _self_and_ancestors():
         entry = _proc_entry(pid)
         pid = entry.ppid if entry else 0
     return pids
-
-
-class JobTree:
-    """The processes of one job, followed across scans while its members exit and fork."""
-
-    def __init__(self, jid):
-        self.jid = jid
-        self.wrappers = []  # from the first scan: what was running before anything was signalled
-        self._sids, self._pgids = set(), set()
-        self._scanned = False
-
-    def scan(self, procs):
-        """The job's live processes in this table; remembers its sessions and groups for later scans."""
-        by_pid = {p.pid: p for p in procs}
-        wrappers = find_wrappers(procs, self.jid)
-        if not self._scanned:
-            self.wrappers, self._scanned = wrappers, True
-        wrapper_pids = {p.pid for p in wrappers}
-        for proc in wrappers:
-            # A wrapper that has not called setsid() yet still shares the launcher's session, so a
-            # session counts only when its leader is a wrapper or already gone.
-            if proc.sid in wrapper_pids or proc.sid not in by_pid:
-                self._add(self._sids, proc.sid)
-            if proc.pgid == proc.pid:
-                self._add(self._pgids, proc.pgid)
-        members = wrapper_pids | {p.pid for p in procs if p.sid in self._sids or p.pgid in self._pgids}
-        # Descendants catch children that moved to a session or group of their own; those are
-        # remembered too, so they are still found once their parent is gone.
-        members = with_descendants(procs, members)
-        for pid in members:
-            if by_pid[pid].sid == pid:
-                self._add(self._sids, pid)
-            if by_pid[pid].pgid == pid:
-                self._add(self._pgids, pid)
-        members.discard(os.getpid())
-        return [by_pid[pid] for pid in sorted(members) if by_pid[pid].alive]
-
-    @staticmethod
-    def _add(groups, number):
-        if number > 1 and number not in (os.getsid(0), os.getpgid(0)):
-            groups.add(number)
 
 
 def kill_until_gone(trees, signum, grace):
