@@ -21,6 +21,7 @@ import yaml
 
 from tests.integration.conftest import Completed, task, write_runbook
 from tests.integration.lab_runs import everything_printed, interval, new_marker, statuses
+from tests.lab import LabError
 from tests.lab.inventory import inventory_data
 from tests.lab.processes import descendants, wait_until
 from tests.processes import with_marker
@@ -156,11 +157,18 @@ def _command_line(pid: int) -> str:
         return ""
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> str | None:
+    """When the live process pid started (clock ticks since boot), which tells it from a later one given the
+    same pid; None once it has ended (a zombie counts as ended)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return False
+        return None
+    return None if fields[0] == "Z" else fields[19]
+
+
+def _alive(pid: int) -> bool:
+    return _started(pid) is not None
 
 
 def run_id_of(pid: int) -> str:
@@ -205,7 +213,7 @@ class BackgroundRun:
         self._readers = [threading.Thread(target=self._drain, args=(name,), daemon=True) for name in self._output]
         for reader in self._readers:
             reader.start()
-        self.seen: set[int] = set()  # every controller-side process of the run seen so far
+        self.seen: dict[int, str] = {}  # pid -> start of every controller-side process of the run seen so far
 
     def _drain(self, name: str) -> None:
         for line in getattr(self.process, name):
@@ -215,10 +223,12 @@ class BackgroundRun:
     def stderr(self) -> str:
         return "".join(self._output["stderr"])
 
-    def look(self) -> bool:
+    def look(self) -> None:
         """Note the run's processes on the controller (ansible-playbook, its workers, their ssh clients)."""
-        self.seen |= {pid for pid in descendants(self.process.pid) if not _shared_connection(pid)}
-        return True
+        for pid in descendants(self.process.pid):
+            started = _started(pid)
+            if started is not None and not _shared_connection(pid):
+                self.seen[pid] = started
 
     def press_ctrl_c(self, times: int = 1) -> None:
         """Ctrl-C at a terminal: SIGINT, pressed again as soon as rb2ansible has taken the previous press."""
@@ -240,7 +250,7 @@ class BackgroundRun:
 
     def left_behind(self, run_id: str) -> list[str]:
         """Every process of the run still alive anywhere: controller side, or carrying the run id."""
-        pids = {pid for pid in self.seen if _alive(pid)} | set(with_run_id(run_id))
+        pids = {pid for pid, started in self.seen.items() if _started(pid) == started} | set(with_run_id(run_id))
         return [f"{pid} {_command_line(pid)}" for pid in sorted(pids)]
 
 
@@ -459,9 +469,10 @@ def test_a_childs_live_line_turns_finished_within_a_second_of_its_end(target, tm
 # -- 6. Ctrl-C, timeouts, kill -9, two runs at once: nothing of a run is left -----------------------------------
 
 
-def sleepers_running(target: Target, marker: str, numbers=(1, 2, 3, 4)) -> bool:
-    return all(with_marker(f"sleep 30.{marked}") or with_marker(f"sleep 300.{marked}")
-               for number in numbers for marked in target.marked(marker, number))
+def sleepers_running(target: Target, seconds: int, marker: str, numbers=(1, 2, 3, 4)) -> bool:
+    """Whether the sleepers numbered so, as sleeper() writes them, run on every host of target."""
+    return all(with_marker(f"sleep {seconds}.{marked}") for number in numbers
+               for marked in target.marked(marker, number))
 
 
 def test_ctrl_c_twice_during_a_nested_block_stops_everything_and_reports(rb2ansible_command, target, tmp_path):
@@ -471,7 +482,7 @@ def test_ctrl_c_twice_during_a_nested_block_stops_everything_and_reports(rb2ansi
     runbook = write_runbook(tmp_path / "rb", runbook_text("interrupted", *nested_sleepers(marker, 30)))
     run = rb2ansible_run(rb2ansible_command, runbook, target, tmp_path)
     try:
-        wait_until(lambda: sleepers_running(target, marker) and run.look(), 90, "every sleeper running")
+        wait_until(lambda: sleepers_running(target, 30, marker), 90, "every sleeper running")
         run_id = run_id_of(with_marker(f"30.{marker}1")[0])
         run.look()
         run.press_ctrl_c(times=2)
@@ -525,12 +536,12 @@ def test_kill_9_of_rb2ansible_leaves_nothing_of_the_run_a_minute_later(rb2ansibl
     run = rb2ansible_run(rb2ansible_command, runbook, target, tmp_path)
     left: list[str] = []
     try:
-        wait_until(lambda: sleepers_running(target, marker) and run.look(), 90, "every sleeper running")
+        wait_until(lambda: sleepers_running(target, 300, marker), 90, "every sleeper running")
         run_id = run_id_of(with_marker(f"300.{marker}1")[0])
         run.look()
         run.process.kill()
         run.finish()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(LabError):  # what is left is listed below
             wait_until(lambda: not run.left_behind(run_id), 60, "nothing of the run left")
         left = run.left_behind(run_id)
     finally:
@@ -549,8 +560,8 @@ def test_two_runs_on_the_same_hosts_keep_apart_and_interrupting_one_spares_the_o
     second = write_runbook(tmp_path / "second", runbook_text("second", second_block, echo("second done", "yes")))
     runs = [rb2ansible_run(rb2ansible_command, book, target, tmp_path, name=book.name) for book in (first, second)]
     try:
-        wait_until(lambda: sleepers_running(target, stopped) and sleepers_running(target, spared, (1, 2))
-                   and runs[0].look(), 120, "both runs' sleepers running")
+        wait_until(lambda: sleepers_running(target, 30, stopped) and sleepers_running(target, 30, spared, (1, 2)),
+                   120, "both runs' sleepers running")
         run_id = run_id_of(with_marker(f"30.{stopped}1")[0])
         runs[0].look()
         runs[0].press_ctrl_c()
