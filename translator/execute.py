@@ -19,6 +19,7 @@ from typing import Any
 from . import yamlout
 from .emit import STOP_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
+from .playbook_launcher import write_shim
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
 
@@ -123,7 +124,11 @@ def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[
     # suppress_env_files: ansible-runner would otherwise write these options (passwords typed at a prompt,
     # this machine's PATH, the path of a temporary vars file) into the directory's env/, which
     # `run --export` keeps: given here, they stay in memory.
-    options: dict[str, Any] = {"envvars": {"PATH": _path_with_ansible()}, "cmdline": shlex.join(cmdline),
+    # ansible-playbook as ansible-runner finds it on PATH: our launcher, which dies with this process
+    playbook = _ansible_playbook()
+    launcher = write_shim(vars_file.parent / "bin", playbook)
+    path = os.pathsep.join([str(vars_file.parent / "bin"), str(Path(playbook).parent), os.environ.get("PATH", "")])
+    options: dict[str, Any] = {"envvars": {"PATH": path, **launcher}, "cmdline": shlex.join(cmdline),
                                "suppress_env_files": True}
     if settings.prompt_answers:
         options["passwords"] = {PROMPT_PATTERNS[kind]: answer for kind, answer in settings.prompt_answers.items()}
@@ -135,12 +140,13 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _path_with_ansible() -> str:
-    """PATH with the ansible-playbook installed beside rb2ansible first, even if its bin/ is not on PATH."""
-    scripts = sysconfig.get_path("scripts")
-    if not (Path(scripts) / "ansible-playbook").exists() and shutil.which("ansible-playbook") is None:
+def _ansible_playbook() -> str:
+    """The ansible-playbook installed beside rb2ansible, even if its bin/ is not on PATH; else PATH's."""
+    beside = Path(sysconfig.get_path("scripts")) / "ansible-playbook"
+    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
+    if found is None:
         raise ExecutionError("ansible-playbook not found: install rb2ansible with pip, which brings ansible-core")
-    return os.pathsep.join([scripts, os.environ.get("PATH", "")])
+    return found
 
 
 def _ansible_errors(runner, written: PrivateDir) -> str:

@@ -39,9 +39,9 @@ def test_validate_and_plan_describe_a_valid_runbook(rb2ansible):
     assert validate.code == 0 and "ok (6 tasks)" in validate.stdout
     plan = rb2ansible("plan", str(hello))
     assert plan.code == 0
-    assert "round 1: together: count to three, look at the kernel, write the greeting" in plan.stdout
-    assert "write the greeting: foreground, because ansible.builtin.template" in plan.stdout
-    assert "then wait for 2 job(s) in one round trip" in plan.stdout
+    assert "3. warm up: parallel, 3 children" in plan.stdout
+    assert "branch 3: write the greeting [template]" in plan.stdout
+    assert "all branches start together" in plan.stdout
 
 
 def test_variable_precedence_runbook_vars_var_yml_vars_files_inventory_extra_vars(rb2ansible, tmp_path):

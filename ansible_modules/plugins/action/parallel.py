@@ -16,6 +16,7 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
     untagged_copy,
     uuid_of,
 )
+from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.thread_safety import serialise_ast_construction
 from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.worker_lifetime import die_with_parent
 
 DOCUMENTATION = r"""
@@ -63,6 +64,7 @@ children:
 """
 
 serialise_plugin_imports()
+serialise_ast_construction()
 
 
 class ActionModule(ActionBase):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime
+import re
 import threading
 
 from ansible.playbook.block import Block
@@ -22,6 +23,9 @@ PARALLEL_ACTIONS = ("rb2ansible.runbook.parallel",)  # rb2ansible always writes 
 SET_FACT_ACTIONS = ("ansible.builtin.set_fact", "ansible.legacy.set_fact", "set_fact")
 FAILING = ("failed", "unreachable")
 OUTCOME_KEYS = ("changed", "failed", "skipped", "unreachable", "attempts")
+# The messages of an async job past its limit (TaskExecutor's, async_wrapper's) and of this action's watchdog.
+TIMED_OUT = re.compile(r"async task did not complete within the requested time - \d+s|Timeout exceeded|"
+                       r"The task timed out after \d+ s \(watchdog\)\.")
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 
 
@@ -39,9 +43,16 @@ def _register_names(child) -> list[str]:
 
 def _censored(payload, result: dict):
     """A no_log child's event: its outcome and nothing else. Left to the callbacks, a hidden result loses its
-    `changed` too (ansible-runner keeps one sentence), and the run would report a change as `ok`."""
+    `changed` too (ansible-runner keeps one sentence), and the run would report a change as `ok`. A timeout
+    keeps its message: Ansible (or this action) wrote it, and it holds nothing but the limit."""
     kept = {key: result[key] for key in OUTCOME_KEYS if key in result}
-    return CORE.from_dict({**kept, "censored": CENSORED})
+    said = str(result.get("msg", ""))
+    hidden = f"{said} ({CENSORED})" if result.get("failed") and TIMED_OUT.fullmatch(said) else CENSORED
+    return CORE.from_dict({**kept, "censored": hidden})
+
+
+def _watchdog_message(seconds: int) -> str:
+    return f"The task timed out after {seconds} s (watchdog)."
 
 
 def _in_fresh_context(function, *args):
@@ -219,8 +230,7 @@ class Dispatch:
         runner.start()
         runner.join(watchdog)
         if runner.is_alive():
-            return CORE.from_dict({"failed": True, "changed": False,
-                                   "msg": f"The task timed out after {watchdog} s (watchdog)."})
+            return CORE.from_dict({"failed": True, "changed": False, "msg": _watchdog_message(watchdog)})
         if isinstance(outcome[0], Exception):
             raise outcome[0]
         return outcome[0]
