@@ -9,13 +9,19 @@ from typing import Any
 import yaml
 
 from ..nodes import NodeReader, hint
+from ..options import OPTION_KEYS, read_timeout
 
 
 @dataclass(frozen=True)
 class Argument:
     name: str
-    kind: str  # how it is read: "text", "mode", "boolean", "variables" or "environment"
+    kind: str  # how it is read: "text", "mode", "boolean", "variables", "mapping" or "seconds"
     required: bool = False
+    aliases: tuple[str, ...] = ()  # other names it is given by, such as automatejs-core's (`command` for `cmd`)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,10 @@ class CoreModule:
     def typed(self, values: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    def task_options(self, args: Any) -> dict[str, Any]:
+        """Task keywords its arguments carry (TaskOptions fields), as automatejs-core's `shell: {timeout}`."""
+        return {}
+
     def to_ansible(self, args: Any, files_prefix: str) -> AnsibleCall:
         """`files_prefix` leads a leaf of an included runbook to the files of its own role."""
         raise NotImplementedError
@@ -58,7 +68,7 @@ class CoreModule:
         if self.free_form and isinstance(node, yaml.ScalarNode) and node.tag != "!vault":
             value = reader.text(node, self.name)
             return ({}, False) if value is None else ({self.free_form: value}, True)
-        spec = {argument.name: argument for argument in self.arguments}
+        spec = {name: argument for argument in self.arguments for name in argument.names}
         if not isinstance(node, yaml.MappingNode):
             reader.plain(node)
             required = [a.name for a in self.arguments if a.required]
@@ -72,20 +82,35 @@ class CoreModule:
             argument = spec.get(key)
             if argument is None:
                 reader.plain(value_node)
-                reader.error(key_node, f"'{self.name}' has no argument '{key}'{hint(key, spec)}; "
-                                       f"its arguments: {', '.join(spec)}")
+                reader.error(key_node, self.unknown_argument(key, spec))
+                complete = False
+                continue
+            if argument.name in values:
+                reader.error(key_node, f"'{key}' and '{_given_name(argument, given, key)}' are the same argument "
+                                       f"of '{self.name}'; give one")
                 complete = False
                 continue
             value = _read(reader, argument, value_node)
             if value is None:
                 complete = False
             else:
-                values[key] = value
+                values[argument.name] = value
         for argument in self.arguments:
-            if argument.required and argument.name not in given:
+            if argument.required and not set(argument.names) & given.keys():
                 reader.error(node, f"'{self.name}' needs '{argument.name}'")
                 complete = False
         return values, complete
+
+    def unknown_argument(self, key: str, spec: dict[str, Argument]) -> str:
+        if key in OPTION_KEYS:
+            return (f"'{key}' is a task keyword, not an argument of '{self.name}': write it beside "
+                    f"'{self.name}', at the task's level")
+        listed = ", ".join(a.name + (f" (or {', '.join(a.aliases)})" if a.aliases else "") for a in self.arguments)
+        return f"'{self.name}' has no argument '{key}'{hint(key, spec)}; its arguments: {listed}"
+
+
+def _given_name(argument: Argument, given: dict[str, Any], other_than: str) -> str:
+    return next(name for name in argument.names if name in given and name != other_than)
 
 
 def _read(reader: NodeReader, argument: Argument, node: yaml.Node) -> Any | None:
@@ -94,7 +119,9 @@ def _read(reader: NodeReader, argument: Argument, node: yaml.Node) -> Any | None
         return reader.mode(node, what)
     if argument.kind == "boolean":
         return reader.boolean(node, what)
-    if argument.kind in ("variables", "environment"):
+    if argument.kind == "seconds":
+        return read_timeout(reader, node)
+    if argument.kind in ("variables", "mapping"):
         if not isinstance(node, yaml.MappingNode):
             reader.plain(node)
             reader.error(node, f"'{what}' must be a mapping of names to values, not {_shape(node)}")
