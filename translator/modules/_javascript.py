@@ -47,9 +47,18 @@ def node_program() -> str | None:
     return shutil.which("node")
 
 
-@cache
 def syntax_problem(path: Path, node: str) -> SyntaxProblem | None:
-    """The first syntax error Node finds in the file (`node --check` reads it and runs nothing), or None."""
+    """The first syntax error Node finds in the file (`node --check` reads it and runs nothing), or None.
+    Asked once per version of the file: a template used by many tasks costs one Node start."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None  # gone since it was found: the run will say so
+    return _checked(path, found.st_mtime_ns, found.st_size, node)
+
+
+@cache
+def _checked(path: Path, mtime_ns: int, size: int, node: str) -> SyntaxProblem | None:
     try:
         # The text on stdin, which Node reads as CommonJS whatever the file's name (`--check FILE` refuses
         # names it does not know, where require() takes them as JavaScript).
