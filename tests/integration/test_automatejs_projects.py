@@ -3,7 +3,6 @@ host, automatejs-core's argument names, JavaScript templates rendered by Node, a
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
@@ -206,12 +205,41 @@ def current_umask() -> int:
     return mask
 
 
-def test_echo_of_a_mapping_is_json_in_the_results(rb2ansible, tmp_path):
-    runbook = write_runbook(tmp_path / "rb", "name: echo\ntasks:\n- {name: show, echo: {a: 1, b: [1, 2]}}\n"
-                                             "- {name: words, echo: plain words}\n")
+# jcomposer's own test tree (adedomin/jcomposer test.js), as a run.yml: no `name`, an echo of a mapping,
+# parallel blocks inside a serial one.
+JCOMPOSER_TREE = """\
+tasks:
+- name: test
+  echo: {x: x, y: y, z: z, arr: ['1', '2', '3']}
+- name: test2
+  serial:
+  - {name: test3, echo: echo2}
+  - {name: test4, echo: echo3}
+  - name: parallel test
+    parallel:
+    - {name: partest1, echo: fasfds}
+    - {name: partest2, echo: fdsafsa}
+  - name: parallel test2
+    parallel:
+    - {name: partest3, echo: fasfds}
+    - {name: partest4, echo: fdsafsa}
+- name: test5
+  echo: echo4
+"""
+
+
+def test_jcomposer_test_tree_runs_and_echoes_its_mapping_as_json(rb2ansible, tmp_path):
+    runbook = write_runbook(tmp_path / "jcomposer", JCOMPOSER_TREE)
+
     done = rb2ansible("run", str(runbook), "-i", str(write_local_inventory(tmp_path)))
+
     assert done.code == 0, everything_printed(done)
-    assert json.loads(task(done.results, "show")["msg"]) == {"a": 1, "b": [1, 2]}
-    assert task(done.results, "show")["msg"] == '{"a": 1, "b": [1, 2]}'
-    assert task(done.results, "words")["msg"] == "plain words"
-    assert "words  [localhost]" in done.stdout and "plain words" in done.stdout
+    assert "warning: the runbook has no 'name'; it is named after its directory: 'jcomposer'" in done.stderr
+    assert done.results["runbook"] == "jcomposer"
+    assert task(done.results, "test")["msg"] == '{"x": "x", "y": "y", "z": "z", "arr": ["1", "2", "3"]}'
+    assert [(t["name"], t["results"]["localhost"]["msg"]) for t in done.results["tasks"][1:]] == [
+        ("test3", "echo2"), ("test4", "echo3"), ("partest1", "fasfds"), ("partest2", "fdsafsa"),
+        ("partest3", "fasfds"), ("partest4", "fdsafsa"), ("test5", "echo4")]
+    # On the terminal (here a pipe: one line per task), a mapping is indented JSON, a word stays on its line.
+    assert '{\n  "x": "x",\n  "y": "y",\n  "z": "z",\n  "arr": [\n    "1",' in done.stdout
+    assert "test5  [localhost]" in done.stdout and "  echo4" in done.stdout
