@@ -15,7 +15,7 @@ from ..options import OPTION_KEYS, read_timeout
 @dataclass(frozen=True)
 class Argument:
     name: str
-    kind: str  # how it is read: "text", "mode", "boolean", "variables", "mapping" or "seconds"
+    kind: str  # how it is read: "text", "mode", "boolean", "mapping" (names to values) or "seconds"
     required: bool = False
     aliases: tuple[str, ...] = ()  # other names it is given by, such as automatejs-core's (`command` for `cmd`)
 
@@ -78,6 +78,7 @@ class CoreModule:
         values: dict[str, Any] = {}
         complete = True
         given = reader.key_nodes(node)
+        named: dict[str, str] = {}  # argument -> the name it was given by
         for key, (key_node, value_node) in given.items():
             argument = spec.get(key)
             if argument is None:
@@ -85,11 +86,12 @@ class CoreModule:
                 reader.error(key_node, self.unknown_argument(key, spec))
                 complete = False
                 continue
-            if argument.name in values:
-                reader.error(key_node, f"'{key}' and '{_given_name(argument, given, key)}' are the same argument "
+            if argument.name in named:
+                reader.error(key_node, f"'{key}' and '{named[argument.name]}' are the same argument "
                                        f"of '{self.name}'; give one")
                 complete = False
                 continue
+            named[argument.name] = key
             value = _read(reader, argument, value_node)
             if value is None:
                 complete = False
@@ -109,10 +111,6 @@ class CoreModule:
         return f"'{self.name}' has no argument '{key}'{hint(key, spec)}; its arguments: {listed}"
 
 
-def _given_name(argument: Argument, given: dict[str, Any], other_than: str) -> str:
-    return next(name for name in argument.names if name in given and name != other_than)
-
-
 def _read(reader: NodeReader, argument: Argument, node: yaml.Node) -> Any | None:
     what = argument.name
     if argument.kind == "mode":
@@ -121,13 +119,11 @@ def _read(reader: NodeReader, argument: Argument, node: yaml.Node) -> Any | None
         return reader.boolean(node, what)
     if argument.kind == "seconds":
         return read_timeout(reader, node)
-    if argument.kind in ("variables", "mapping"):
+    if argument.kind == "mapping":
         if not isinstance(node, yaml.MappingNode):
             reader.plain(node)
             reader.error(node, f"'{what}' must be a mapping of names to values, not {_shape(node)}")
             return None
-        if argument.kind == "variables":
-            return reader.variables(node, what)
         return {name: reader.plain(value) for name, (_, value) in reader.key_nodes(node).items()}
     value = reader.text(node, what)
     if value is not None and argument.required and not str(value).strip():
