@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CASES
+from tests.conftest import CASES, ROOT
 from tests.integration.conftest import task, write_runbook
 from tests.lab.processes import wait_until
 from tests.processes import with_marker
@@ -178,17 +178,18 @@ def test_shell_timeout_argument_kills_the_command_over_ssh(rb2ansible, ssh_hosts
 
 
 def test_validate_without_node_names_the_template_and_nodejs(rb2ansible_command, tmp_path):
-    runbook = write_runbook(tmp_path / "rb", "name: js\ntasks:\n- name: greeting\n  template:\n"
-                                             "    source: greeting.js\n    destination: /tmp/greeting\n",
-                            **{"templates__greeting.js": GREETING_JS})
+    """The paper's section 4.1.1 runbook (runbooks/paper-example) on a machine without Node."""
+    project = tmp_path / "paper"
+    shutil.copytree(ROOT / "runbooks" / "paper-example", project)
     no_node = {**os.environ, "PATH": str(Path(sys.executable).parent)}
     assert shutil.which("node", path=no_node["PATH"]) is None
 
-    done = subprocess.run([*rb2ansible_command, "validate", str(runbook)], capture_output=True, text=True,
+    done = subprocess.run([*rb2ansible_command, "validate", str(project)], capture_output=True, text=True,
                           env=no_node, timeout=120)
 
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.startswith(f"{runbook / 'run.yml'}:5:13: error: 'greeting.js' is a JavaScript template")
+    assert done.stderr.startswith(f"{project / 'run.yml'}:24:13: error: 'some-template.js' is a JavaScript "
+                                  "template"), done.stderr
     assert "apt-get install nodejs" in done.stderr
     assert "Traceback" not in done.stderr
 
