@@ -11,10 +11,10 @@ name: node_template
 short_description: Render an AutomateJS JavaScript template with Node on the controller
 version_added: "0.2.0"
 description:
-  - AutomateJS templates are CommonJS modules, C(module.exports = (vars) => `hello ${vars.name}`).
-    This lookup renders one the way AutomateJS did, by C(require())-ing it with Node and calling
-    the exported function with the variables, and returns the text the function returns (or the
-    text its promise resolves to).
+  - AutomateJS templates are CommonJS modules whose export is a function of the variables that returns
+    the file's text. This lookup renders one the way AutomateJS did, by requiring it with Node and calling
+    the exported function with the variables, and returns the text the function returns (or the text its
+    promise resolves to).
   - The variables reach Node as JSON on its standard input, never on its command line.
   - Node runs on the controller, like every lookup; C(node) must be on the PATH (Debian's C(nodejs)).
   - Use the result as the C(content) of M(ansible.builtin.copy), which writes it with the usual
