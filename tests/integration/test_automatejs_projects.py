@@ -244,3 +244,32 @@ def test_jcomposer_test_tree_runs_and_echoes_its_mapping_as_json(rb2ansible, tmp
     # On the terminal (here a pipe: one line per task), a mapping is indented JSON, a word stays on its line.
     assert '{\n  "x": "x",\n  "y": "y",\n  "z": "z",\n  "arr": [\n    "1",' in done.stdout
     assert "test5  [localhost]" in done.stdout and "  echo4" in done.stdout
+
+
+def test_javascript_template_failures_are_the_tasks_and_async_functions_render(rb2ansible, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runbook = write_runbook(tmp_path / "rb", f"""\
+name: js outcomes
+tasks:
+- name: throws
+  template: {{source: throws.js, destination: {out}/throws}}
+  ignore_errors: true
+- name: number
+  template: {{source: number.js, destination: {out}/number}}
+  ignore_errors: true
+- name: promise
+  template: {{source: promise.js, destination: {out}/promise, variables: {{word: later}}}}
+""", **{"templates__throws.js": "module.exports = () => { throw new Error('boom') }\n",
+        "templates__number.js": "module.exports = () => 42\n",
+        "templates__promise.js": "module.exports = async (vars) => `resolved ${vars.word}\\n`\n"})
+
+    done = rb2ansible("run", str(runbook), "-i", str(write_local_inventory(tmp_path)))
+
+    assert done.code == 0, everything_printed(done)
+    assert task(done.results, "throws")["status"] == "failed"
+    assert task(done.results, "throws")["msg"].endswith(
+        "throws.js: its function failed: Error: boom (at module.exports (throws.js:1:32))")
+    assert "number.js: its function returned number, not text" in task(done.results, "number")["msg"]
+    assert sorted(p.name for p in out.iterdir()) == ["promise"]
+    assert (out / "promise").read_text() == "resolved later\n"

@@ -58,27 +58,35 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
 
-# Loads the template by its absolute path (argv[1]), calls its export with the JSON on stdin, and writes
-# what it returns. Exit 2 with one line on stderr: the template is not shaped as AutomateJS expects.
+# Loads the template by its absolute path (argv[1]; argv[2] is its name as the task gave it), calls its
+# export with the JSON on stdin, and writes what it returns. Anything else ends with one line on stderr: the
+# error (and the template's own line in its stack), or how the template is not shaped as AutomateJS expects.
 RENDER = r"""
-const path = process.argv[1];
-const render = require(path);
+const [path, shown] = process.argv.slice(1);
+const fail = (what, error) => {
+  const where = String((error && error.stack) || '').split('\n').find((line) => line.includes(path));
+  process.stderr.write(`${what}: ${error}${where ? ` (${where.trim().replace(path, shown)})` : ''}\n`);
+  process.exit(1);
+};
+let render;
+try {
+  render = require(path);
+} catch (error) {
+  fail('loading it failed', error);
+}
 if (typeof render !== 'function') {
   process.stderr.write(`it exports ${render === null ? 'null' : typeof render}, not a function of the variables ` +
     '(an AutomateJS template is module.exports = (vars) => `...`)\n');
   process.exit(2);
 }
 const variables = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-Promise.resolve(render(variables)).then((text) => {
+Promise.resolve().then(() => render(variables)).then((text) => {
   if (typeof text !== 'string' && !Buffer.isBuffer(text)) {
     process.stderr.write(`its function returned ${text === null ? 'null' : typeof text}, not text\n`);
     process.exit(2);
   }
   process.stdout.write(text);
-}, (error) => {
-  process.stderr.write(`its function failed: ${error && error.stack || error}\n`);
-  process.exit(1);
-});
+}, (error) => fail('its function failed', error));
 """
 
 INSTALL_HINT = "install Node.js (Debian: apt-get install nodejs)"
@@ -97,7 +105,7 @@ class LookupModule(LookupBase):
         timeout = self.get_option("timeout")
         try:
             variables = json.dumps(_plain(self.get_option("template_vars")))
-            done = subprocess.run([node, "-e", RENDER, template], input=variables, capture_output=True,
+            done = subprocess.run([node, "-e", RENDER, template, terms[0]], input=variables, capture_output=True,
                                   encoding="utf-8", timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AnsibleError(f"the JavaScript template {terms[0]} did not finish rendering within {timeout} s") \
