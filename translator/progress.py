@@ -157,7 +157,9 @@ def _message(leaf: ModuleCall, result: HostResult) -> Text:
     if result.status not in ("failed", "unreachable"):
         return Text("")
     lines = (result.stderr or result.msg or "").strip().splitlines()
-    detail = lines[-1][:200] if lines else ""
+    # Ansible 2.19 puts its wrappers first ("Task failed: Finalization of task args ... failed: ...") and the
+    # cause last: a long line keeps its end.
+    detail = (lines[-1] if len(lines[-1]) <= 200 else "…" + lines[-1][-199:]) if lines else ""
     if result.rc not in (None, 0):
         detail = f"rc={result.rc}" + (f": {detail}" if detail else "")
     return Text(f"  {detail}" if detail else "", style="red")
