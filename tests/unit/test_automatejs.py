@@ -284,3 +284,15 @@ tasks:
         (4, "JavaScript in `${}`: `JSON.stringify(x)` is `x | to_json` in Jinja"),
         (5, "JavaScript in `${}`: `process.env.NAME` is `lookup('env', 'NAME')` (this machine's environment) in Jinja"),
     ]
+
+
+def test_an_es_module_template_is_refused_with_the_commonjs_form_not_copied(tmp_path):
+    """AutomateJS require()d its templates: `export default` never rendered there, and must not be copied here."""
+    assert shutil.which("node"), "the test lab installs nodejs (tools/install-test-system-deps.sh)"
+    directory = project(tmp_path / "rb", "name: esm\ntasks:\n- {name: t, template: {source: t.mjs, destination: /t}}\n",
+                        **{"templates__t.mjs": "// an ES module\nexport default (vars) => `hi ${vars.name}`\n"})
+    with pytest.raises(RunbookInvalid) as raised:
+        load_runbook(directory)
+    assert [str(d) for d in raised.value.diagnostics] == [
+        f"{directory / 'templates' / 't.mjs'}:2:1: error: JavaScript template: SyntaxError: Unexpected token "
+        "'export'; AutomateJS templates are CommonJS modules: module.exports = (vars) => `...`"]

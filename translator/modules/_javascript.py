@@ -17,9 +17,12 @@ from pathlib import Path
 
 from ..loader import is_file
 
-SUFFIXES = (".js", ".cjs")
-# `module.exports = ...`, `module.exports.x = ...` or `exports.x = ...`: what makes a file a CommonJS module.
-_EXPORTS = re.compile(r"(^|[^.\w$])(module\s*\.\s*exports|exports\s*\.\s*[\w$]+)\s*=[^=]", re.MULTILINE)
+SUFFIXES = (".js", ".cjs", ".mjs")
+# `module.exports = ...`, `module.exports.x = ...` or `exports.x = ...`: what makes a file a CommonJS module;
+# `export default ...` and the like: an ES module, which AutomateJS could not load (validation says so).
+_EXPORTS = re.compile(r"(^|[^.\w$])(module\s*\.\s*exports|exports\s*\.\s*[\w$]+)\s*=[^=]"
+                      r"|^\s*export\s+(default|const|function|async|let|var|class|\{)", re.MULTILINE)
+_ES_MODULE = ("Unexpected token 'export'", "Cannot use import statement")
 INSTALL = "install Node.js (Debian: apt-get install nodejs)"
 # Checking syntax reads one file; a slower answer means something is wrong with `node` itself.
 _CHECK_SECONDS = 30
@@ -34,7 +37,8 @@ class SyntaxProblem:
 
 
 def is_commonjs(path: Path) -> bool:
-    """Whether a template file is an AutomateJS template: a .js/.cjs file that assigns module.exports."""
+    """Whether a template file is meant for Node: a .js/.cjs/.mjs file that assigns module.exports (an
+    AutomateJS template) or exports as an ES module (refused at validation with the CommonJS form)."""
     if path.suffix not in SUFFIXES or not is_file(path):
         return False
     try:
@@ -62,8 +66,9 @@ def _checked(path: Path, mtime_ns: int, size: int, node: str) -> SyntaxProblem |
     try:
         # The text on stdin, which Node reads as CommonJS whatever the file's name (`--check FILE` refuses
         # names it does not know, where require() takes them as JavaScript).
-        done = subprocess.run([node, "--check", "-"], input=path.read_text(encoding="utf-8", errors="replace"),
-                              capture_output=True, encoding="utf-8", errors="replace", timeout=_CHECK_SECONDS)
+        done = subprocess.run([node, "--no-warnings", "--check", "-"],
+                              input=path.read_text(encoding="utf-8", errors="replace"), capture_output=True,
+                              encoding="utf-8", errors="replace", timeout=_CHECK_SECONDS)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return SyntaxProblem(1, 1, f"`{node} --check` could not check it: {exc}", "")
     if done.returncode == 0:
@@ -75,10 +80,12 @@ def _parse(stderr: str) -> SyntaxProblem:
     """Node's report: `[stdin]:LINE`, the source line, a caret under the place, a blank line, `SyntaxError: ...`."""
     lines = stderr.splitlines()
     message = next((line for line in lines if re.match(r"^\w*Error\b", line)), "").strip()
-    head = re.match(r"^\[stdin\]:(\d+)$", lines[0]) if lines else None
-    if head is None:
+    at = next((n for n, line in enumerate(lines) if re.match(r"^\[stdin\]:\d+$", line)), None)
+    if at is None:
         return SyntaxProblem(1, 1, message or stderr.strip()[:300] or "node --check failed", "")
-    source = lines[1] if len(lines) > 1 else ""
-    caret = lines[2] if len(lines) > 2 else ""
+    source = lines[at + 1] if len(lines) > at + 1 else ""
+    caret = lines[at + 2] if len(lines) > at + 2 else ""
     column = caret.index("^") + 1 if "^" in caret else 1
-    return SyntaxProblem(int(head.group(1)), column, message or "syntax error", source)
+    if any(sign in message for sign in _ES_MODULE):
+        message += "; AutomateJS templates are CommonJS modules: module.exports = (vars) => `...`"
+    return SyntaxProblem(int(lines[at].rpartition(":")[2]), column, message or "syntax error", source)
