@@ -21,6 +21,14 @@ class InventoryProblem(ValueError):
     pass
 
 
+def is_automatejs_form(data: Any) -> bool:
+    """Whether inventory data is AutomateJS's: groups map to an address or a list, where Ansible's YAML form
+    maps each group to a mapping (`hosts`, `children`, `vars`) or to nothing, and an inventory plugin's
+    configuration names its `plugin`."""
+    return (isinstance(data, dict) and "plugin" not in data
+            and any(isinstance(members, (str, list)) for members in data.values()))
+
+
 def convert(data: Any, directory: Path) -> dict[str, Any]:
     """`{group: address | [address | host object]}` → `{all: {children: {group: {hosts: ...}}}}`."""
     if not isinstance(data, dict) or not data:

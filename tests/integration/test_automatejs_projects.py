@@ -99,7 +99,8 @@ def test_an_automatejs_init_project_reaches_its_host_and_renders_javascript(rb2a
     assert task(done.results, "show", host.address)["msg"] == '{"a": 1, "b": [1, 2]}'
     assert '{\n  "a": 1,\n  "b": [\n    1,\n    2\n  ]\n}' in done.stdout
 
-    again = rb2ansible("run", str(project), "--check", "--diff")
+    # Again, the inventory given with -i as `automatejs -i` took it: converted the same way.
+    again = rb2ansible("run", str(project), "--check", "--diff", "-i", str(project / "inventory.yml"))
     assert again.code == 0, everything_printed(again)
     assert task(again.results, "greeting", host.address)["status"] == "ok"
 

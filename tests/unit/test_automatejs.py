@@ -11,13 +11,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import CASES
 from translator import inventory
 from translator.build import load_runbook
 from translator.calls import module_call
+from translator.emit import compile_runbook
 from translator.errors import RunbookInvalid
 from translator.modules.shell import ShellArguments
+from translator.project import RunSettings, write_project
 
 INIT_HEAD = CASES / "automatejs" / "init-head"
 
@@ -96,6 +99,25 @@ tasks:
 ])
 def test_every_inventory_form_automatejs_accepted(data, hosts, tmp_path):
     assert inventory.convert(data, tmp_path) == {"all": {"children": {next(iter(data)): {"hosts": hosts}}}}
+
+
+def test_an_automatejs_inventory_given_with_i_is_converted_and_an_ansible_one_copied_as_it_is(tmp_path):
+    """`automatejs -i FILE` took AutomateJS's form; Ansible would read that file otherwise, without a word."""
+    automatejs = tmp_path / "automatejs.yml"
+    automatejs.write_text("web:\n- {name: 192.0.2.1, user: deploy, keyfile: keys/id}\n")
+    ansible = tmp_path / "ansible.yml"
+    ansible.write_text("web:\n  hosts:\n    192.0.2.2: {ansible_user: deploy}  # kept, comment and all\n")
+    runbook = project(tmp_path / "rb", "name: i\nhosts: web\ntasks:\n- {name: hi, echo: hi}\n")
+    compiled = compile_runbook(load_runbook(runbook))
+
+    write_project(compiled, tmp_path / "one", RunSettings(inventories=(automatejs,)))
+    write_project(compiled, tmp_path / "two", RunSettings(inventories=(automatejs, ansible)))
+
+    converted = {"all": {"children": {"web": {"hosts": {"192.0.2.1": {
+        "ansible_user": "deploy", "ansible_ssh_private_key_file": str(tmp_path / "keys" / "id")}}}}}}
+    assert yaml.safe_load((tmp_path / "one" / "inventory" / "automatejs.yml").read_text()) == converted
+    assert yaml.safe_load((tmp_path / "two" / "inventory" / "01_automatejs.yml").read_text()) == converted
+    assert (tmp_path / "two" / "inventory" / "02_ansible.yml").read_text() == ansible.read_text()
 
 
 def test_inventory_key_files_are_found_beside_it_and_home_paths_kept_for_ssh(tmp_path):
@@ -296,3 +318,9 @@ def test_an_es_module_template_is_refused_with_the_commonjs_form_not_copied(tmp_
     assert [str(d) for d in raised.value.diagnostics] == [
         f"{directory / 'templates' / 't.mjs'}:2:1: error: JavaScript template: SyntaxError: Unexpected token "
         "'export'; AutomateJS templates are CommonJS modules: module.exports = (vars) => `...`"]
+
+
+def test_ansible_inventory_forms_are_not_taken_for_automatejs_ones():
+    assert not inventory.is_automatejs_form({"plugin": "ansible.builtin.constructed", "keyed_groups": [{"key": "x"}]})
+    assert not inventory.is_automatejs_form({"all": {"hosts": {"a": None}}, "web": None})
+    assert inventory.is_automatejs_form({"localhost": "localhost"})
