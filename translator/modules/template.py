@@ -16,6 +16,7 @@ import yaml
 
 from ..calls import jinja_values
 from ..errors import Location
+from ..loader import is_file
 from ..nodes import NodeReader, variable_name_problem
 from . import _javascript
 from ._core import AnsibleCall, Argument
@@ -60,7 +61,8 @@ class Template(File):
         return replace(args, engine=engine)
 
     def engine(self, args: TemplateArguments, reader: NodeReader, node: yaml.Node) -> str | None:
-        """The engine asked for, else `node` for a .js/.cjs file that assigns module.exports, else Jinja2."""
+        """The engine asked for, else `node` for a .js/.cjs/.mjs file that exports (module.exports, or an ES
+        module's `export`, which validation then refuses with the CommonJS form), else Jinja2."""
         if args.engine is not None:
             if args.engine in ENGINES:
                 return args.engine
@@ -92,7 +94,7 @@ class Template(File):
                                 f"{_javascript.INSTALL}; or write it in Jinja2")
             return False
         path = reader.source.parent / self.folder / args.source
-        if "${" in args.source or not path.is_file():
+        if "${" in args.source or not is_file(path):
             return True  # named at run time: Node reports what it finds then
         problem = _javascript.syntax_problem(path.resolve(), node_program)
         if problem is None:
