@@ -7,13 +7,14 @@ What runs for real (SSH hosts, Node rendering) is tests/integration/test_automat
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import CASES
+from tests.conftest import CASES, ROOT
 from translator import inventory
 from translator.build import load_runbook
 from translator.calls import module_call
@@ -324,3 +325,23 @@ def test_ansible_inventory_forms_are_not_taken_for_automatejs_ones():
     assert not inventory.is_automatejs_form({"plugin": "ansible.builtin.constructed", "keyed_groups": [{"key": "x"}]})
     assert not inventory.is_automatejs_form({"all": {"hosts": {"a": None}}, "web": None})
     assert inventory.is_automatejs_form({"localhost": "localhost"})
+
+
+def test_docs_automatejs_md_gives_the_messages_rb2ansible_gives():
+    """The table of JavaScript in `${}` quotes each message exactly; a changed message must change the page."""
+    from translator.javascript_hints import meaningless_javascript
+    from translator.nodes import template_problem
+
+    def unwrap(cell: str) -> str:
+        cell = cell.strip().replace("\\|", "|")
+        return cell[3:-3] if cell.startswith("`` ") else cell[1:-1]
+
+    rows = [line for line in (ROOT / "docs" / "automatejs.md").read_text().splitlines()
+            if line.startswith(("| `${", "| `` ${")) and ("error: " in line or "warning: " in line)]
+    assert len(rows) == 15
+    for row in rows:
+        cells = re.split(r"(?<!\\)\|", row)[1:-1]
+        expression = unwrap(cells[0].split(" (")[0])
+        said = f"error: {template_problem(expression)}" if template_problem(expression) else \
+            f"warning: {meaningless_javascript(expression)}"
+        assert unwrap(cells[2]) == said, row
