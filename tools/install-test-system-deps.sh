@@ -16,6 +16,7 @@ declare -A NEEDED=(
   [sshpass]=/usr/bin/sshpass  # Ansible's password SSH (--ask-pass)
   [postgresql-15]=/usr/lib/postgresql/15/bin/initdb  # the academic-stack services' tests
   [docker-compose]=/usr/bin/docker-compose  # validates the academic stack's compose form (no engine needed)
+  [nodejs]=/usr/bin/node  # renders AutomateJS's JavaScript templates on the controller
 )
 
 missing=()

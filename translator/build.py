@@ -7,7 +7,7 @@ includes.py nested runbooks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -34,7 +34,7 @@ def load_runbook(path: Path) -> Runbook:
     build = _Build()
     runbook = _RunbookBuilder(source, build).runbook(node)
     build.diagnostics.raise_if_any()
-    return runbook
+    return replace(runbook, warnings=tuple(sorted(build.diagnostics.warnings, key=lambda d: d.location)))
 
 
 @dataclass
@@ -69,7 +69,7 @@ class _RunbookBuilder:
             where = Location(self.source, 1, 1) if node is None else reader.at(node)
             raise RunbookInvalid([Diagnostic(where, "a runbook is a mapping with at least 'name' and 'tasks'")])
         fields = reader.mapping(node, RUNBOOK_KEYS, "runbook")
-        name = reader.string(fields.get("name"), "name", required_in=node)
+        name = self.name(node, fields.get("name"))
         directory = self.source.parent
         tasks_node = fields.get("tasks")
         if tasks_node is None:
@@ -93,6 +93,15 @@ class _RunbookBuilder:
             root=root,
             inventory=self.inventory(directory / "inventory.yml"),
         )
+
+    def name(self, runbook: yaml.MappingNode, node: yaml.Node | None) -> str | None:
+        """The runbook's name; without one, its project's name, as AutomateJS took the directory's."""
+        if node is not None:
+            return self.reader.string(node, "name")
+        default = self.source.parent.resolve().name if self.source.name == "run.yml" else self.source.stem
+        self.reader.warning(runbook, f"the runbook has no 'name'; it is named after its "
+                                     f"{'directory' if self.source.name == 'run.yml' else 'file'}: '{default}'")
+        return default
 
     def hosts(self, node: yaml.Node | None) -> str:
         if node is None:
@@ -157,8 +166,9 @@ class _RunbookBuilder:
             self.reader.plain(node)
             self.reader.error(node, f"'{what}' must be a list of tasks")
             return ()
-        if not node.value:
-            self.reader.error(node, f"'{what}' is empty")
+        if not node.value:  # `automatejs init` writes `tasks: []`: a project to fill in, not a mistake
+            where = f"'{what}' of task '{parent[-1]}'" if parent and what != "tasks" else f"'{what}'"
+            self.reader.warning(node, f"{where} is empty: nothing to run there")
         return tuple(t for t in (self.task(item, parent) for item in node.value) if t is not None)
 
     def task(self, node: yaml.Node, parent: tuple[str, ...]) -> Task | None:
@@ -189,7 +199,7 @@ class _RunbookBuilder:
         is_block = len(resolved) == 1 and next(iter(resolved.values())).kind == "flow"
         options = read_options(reader, keys, leaf=not is_block)
         path = (*parent, name or "")
-        bodies = [self.body(key, info, name or "", path, keys[key][1], options, reader.at(node))
+        bodies = [self.body(key, info, name or "", path, keys, options, reader.at(node))
                   for key, info in resolved.items()]
         if len(bodies) != 1 or unknown or name is None:
             return None
@@ -208,9 +218,10 @@ class _RunbookBuilder:
             self.names[name] = self.reader.at(node)
         return name
 
-    def body(self, key: str, info, name: str, path: tuple[str, ...], node: yaml.Node, options: TaskOptions,
-             location: Location) -> Task | None:
+    def body(self, key: str, info, name: str, path: tuple[str, ...], keys: dict[str, tuple[yaml.Node, yaml.Node]],
+             options: TaskOptions, location: Location) -> Task | None:
         """What the task's module key makes of its value: a block, an include, or a module call."""
+        node = keys[key][1]
         if info.kind == BROKEN:
             self.reader.plain(node)  # still report bad `${` inside
             return None
@@ -219,12 +230,24 @@ class _RunbookBuilder:
                                 scope=self.scope, including=self.including, build=self.included(name, path))
         if info.kind == "flow":
             children = self.task_list(node, path, key)
+            if not children:
+                return None  # empty (warned) or all wrong (reported): nothing to run or to show
             block = SerialBlock if key == "serial" else ParallelBlock
             return block(name, path, children, options, location)
         args = read_arguments(self.reader, info, node)
         if args is None:
             return None
+        options = self.lift_options(info, args, keys, options)
         return ModuleCall(name, path, key, args, options, location, self.build.next_leaf(), self.scope, info)
+
+    def lift_options(self, info, args, keys: dict[str, tuple[yaml.Node, yaml.Node]],
+                     options: TaskOptions) -> TaskOptions:
+        """Task keywords given among a module's arguments, as automatejs-core's `shell: {timeout}`."""
+        lifted = info.core.task_options(args) if info.core is not None else {}
+        for option in lifted.keys() & keys.keys():
+            self.reader.error(keys[option][0], f"'{option}' is given twice: here and among the arguments "
+                                               f"of '{info.key}'; keep one")
+        return replace(options, **lifted) if lifted else options
 
     def included(self, name: str, path: tuple[str, ...]):
         def build(source: Path, chain: tuple[Path, ...]) -> Runbook | None:

@@ -14,6 +14,9 @@ COMMAND_MODULES = ("ansible.builtin.command", "ansible.builtin.shell")
 # a pipe that hides a failure, a command that has a module) is never marked: ansible-lint reports it.
 # A runbook's `shell` is Ansible's shell by definition, whatever its command needs.
 SHELL_RULES = "command-instead-of-shell"
+# A JavaScript template without `mode` gets the mode new files get, as with AutomateJS (0666 less the umask);
+# `mode: preserve` would copy the mode of the rendered text's temporary file, 0600.
+UNSET_MODE_RULES = "risky-file-permissions"
 # Runbook variables keep their names (inventories and -e override them by name): no role prefix. Ansible
 # checks the prefix on role defaults, register, set_fact and a role call's vars, not on a task's own vars.
 VARIABLE_RULES = "var-naming[no-role-prefix]"
@@ -23,6 +26,8 @@ def user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str
     noqa: dict[tuple[str, ...], str] = {}
     if leaf.target.fqcn == "ansible.builtin.shell":
         noqa[("name",)] = SHELL_RULES
+    if getattr(leaf.args, "engine", None) == "node" and leaf.args.mode is None:
+        noqa[("name",)] = UNSET_MODE_RULES
     if leaf.options.register and fields.get("register") == leaf.options.register:
         noqa[("register",)] = VARIABLE_RULES  # the runbook's own variable name
     return noqa

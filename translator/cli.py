@@ -228,11 +228,20 @@ def _absolute_vault_id(vault_id: str) -> str:
     return f"{label}@{path}" if at else str(path)
 
 
-def _compile(runbook: Path):
+def _load(runbook: Path):
+    """The runbook's model; what it should know although the runbook is valid is printed first."""
     from .build import load_runbook
+
+    loaded = load_runbook(runbook)
+    for warning in loaded.warnings:
+        click.echo(warning.render(), err=True)
+    return loaded
+
+
+def _compile(runbook: Path):
     from .emit import compile_runbook
 
-    return compile_runbook(load_runbook(runbook))
+    return compile_runbook(_load(runbook))
 
 
 @cli.command()
@@ -257,10 +266,9 @@ def plan(runbook: Path) -> None:
     list inside a block advances as soon as its own previous step ends, and stops at its first
     failure; the block ends when every branch has ended and fails if any child failed.
     """
-    from .build import load_runbook
     from .plan import describe
 
-    for line in describe(load_runbook(runbook)):
+    for line in describe(_load(runbook)):
         click.echo(line)
 
 

@@ -74,13 +74,23 @@ class ExecutionError(Rb2AnsibleError):
 
 
 class Diagnostics:
-    """Collects diagnostics so a stage can report every problem at once, not just the first."""
+    """Collects diagnostics so a stage can report every problem at once, not just the first.
+
+    Errors stop the command; warnings (something accepted that the author should know about, such as
+    an AutomateJS habit rb2ansible reads differently) are carried on the model for the CLI to print.
+    """
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
 
     def error(self, location: Location, message: str, *, source_line: str = "", width: int = 1) -> None:
         self.items.append(Diagnostic(location, message, source_line=source_line, width=width))
+
+    def warning(self, location: Location, message: str, *, source_line: str = "", width: int = 1) -> None:
+        warning = Diagnostic(location, message, "warning", source_line, width)
+        if warning not in self.warnings:  # a value read twice is still one warning
+            self.warnings.append(warning)
 
     def raise_if_any(self) -> None:
         if self.items:

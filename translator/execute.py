@@ -75,8 +75,9 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
     if results.started is None and not interrupt.is_set():
         # Ansible stopped before its first play: bad inventory, vault password, option...
         raise AnsibleRefused(_ansible_errors(runner, written))
-    if not results.hosts and runner.rc == 0 and not interrupt.is_set():
-        # Ansible calls a play without hosts a success; for a deployment it is a mistake.
+    if not results.hosts and compiled.leaves and runner.rc == 0 and not interrupt.is_set():
+        # Ansible calls a play without hosts a success; for a deployment it is a mistake. (Without tasks,
+        # as `automatejs init` writes it, no host is ever reached: nothing tells whether one matched.)
         raise AnsibleRefused(f"no host matched '{compiled.runbook.hosts}'"
                              f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
     if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):

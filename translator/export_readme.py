@@ -31,6 +31,7 @@ def readme(compiled: Compiled, settings: RunSettings, secrets: SecretSplit, cmdl
         "",
         f"    cd project && {playbook}",
         "",
+        *_needs_node(compiled),
         "## What it holds",
         "",
         "- `project/`: `site.yml`, the roles, `ansible.cfg` (the settings rb2ansible runs with), `collections/`.",
@@ -42,6 +43,16 @@ def readme(compiled: Compiled, settings: RunSettings, secrets: SecretSplit, cmdl
     if left_out:
         lines += ["", "## Not in it: give these when you run it", "", *left_out]
     return "\n".join(lines) + "\n"
+
+
+def _needs_node(compiled: Compiled) -> list[str]:
+    """AutomateJS's JavaScript templates are rendered where Ansible runs, not on the hosts."""
+    templates = sorted({f"`{leaf.args.source}`" for leaf in compiled.leaves
+                        if getattr(leaf.args, "engine", None) == "node"})
+    if not templates:
+        return []
+    return [f"It renders JavaScript templates ({', '.join(templates)}) with Node where Ansible runs: `node` must be",
+            "on that machine's PATH (Debian: `apt-get install nodejs`).", ""]
 
 
 def _inventory(compiled: Compiled, settings: RunSettings) -> str:

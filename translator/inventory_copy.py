@@ -7,12 +7,20 @@ inside a directory). The private data directory gives Ansible one source, DIR/in
 - several sources each keep their own part (NN_name), and their variables are merged into
   inventory/group_vars/<group>/NN_... (and host_vars), where Ansible reads a directory's files in name order,
   so a later source still overrides an earlier one, as with several `-i`.
+
+A YAML file in AutomateJS's inventory form is written in Ansible's form instead (translator/inventory.py).
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
+from . import inventory as automatejs_inventory
+from . import yamlout
+from .errors import RunbookInvalid, UsageError
+from .loader import load_data, read_text
 
 VARS_DIRS = ("group_vars", "host_vars")
 
@@ -25,7 +33,7 @@ def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path
         if source.is_dir():
             _copy_tree(source, folder, origins)
         else:
-            _copy_file(source, folder / source.name, origins)
+            _copy_source(source, folder / source.name, origins)
             for name in VARS_DIRS:
                 if (source.parent / name).is_dir():
                     _copy_tree(source.parent / name, folder / name, origins)
@@ -35,7 +43,7 @@ def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path
         if source.is_dir():
             _copy_tree(source, part, origins, skip=VARS_DIRS)
         else:
-            _copy_file(source, part, origins)
+            _copy_source(source, part, origins)
         for name in VARS_DIRS:
             _merge_vars(_base(source) / name, folder / name, f"{number:02d}", origins)
     return origins
@@ -78,6 +86,29 @@ def _copy_tree(source: Path, target: Path, origins: dict[Path, Path], skip: tupl
             _copy_tree(entry, target / entry.name, origins, above=(*above, real))
         elif entry.is_file():
             _copy_file(entry, target / entry.name, origins)
+
+
+def _copy_source(source: Path, target: Path, origins: dict[Path, Path]) -> None:
+    """An inventory file given with -i, as it is; one in AutomateJS's form (`automatejs -i` took those) is
+    converted to Ansible's YAML form, as a project's own inventory.yml is."""
+    if not automatejs_inventory.is_automatejs_form(data := _yaml_data(source)):
+        _copy_file(source, target, origins)
+        return
+    try:
+        converted = automatejs_inventory.convert(data, source.parent)
+    except automatejs_inventory.InventoryProblem as problem:
+        raise UsageError(f"-i {source}: {problem}") from None
+    target.write_text(yamlout.document(converted))
+    origins[target] = source.resolve()
+
+
+def _yaml_data(source: Path) -> Any:
+    if source.suffix not in (".yml", ".yaml"):
+        return None
+    try:
+        return load_data(read_text(source), str(source))
+    except RunbookInvalid:
+        return None  # Ansible's to read (inline !vault values, say) and to judge
 
 
 def _copy_file(source: Path, target: Path, origins: dict[Path, Path]) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Location
+from .errors import Diagnostic, Location
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,8 @@ class Runbook:
     rolling: int | str | None
     root: SerialBlock | ParallelBlock  # the top-level tasks, run per `flow`
     inventory: dict[str, Any] | None  # AutomateJS inventory.yml beside the runbook, in Ansible's YAML form
+    # What the author should know although the runbook is valid (its included runbooks' too), for the CLI.
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def directory(self) -> Path:

@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from . import variables
+from . import javascript_hints, variables
 from .errors import Diagnostics, Location
 from .loader import location_of, scalar_value
 from .model import VaultText
@@ -39,10 +39,10 @@ class NodeReader:
 
     def error(self, node: yaml.Node, message: str) -> None:
         """A diagnostic at the node, with the line it sits on and how much of it to underline."""
-        start, end = node.start_mark, node.end_mark
-        line = _source_line(start)
-        width = end.column - start.column if end.line == start.line else len(line) - start.column
-        self.diagnostics.error(self.at(node), message, source_line=line, width=max(1, width))
+        self.diagnostics.error(self.at(node), message, **_underline(node))
+
+    def warning(self, node: yaml.Node, message: str) -> None:
+        self.diagnostics.warning(self.at(node), message, **_underline(node))
 
     # -- structure -----------------------------------------------------------------------------
 
@@ -86,10 +86,15 @@ class NodeReader:
         return value
 
     def check_template(self, node: yaml.Node, value: str) -> bool:
-        """Whether Ansible can template the value; if not, the reason is reported at the node."""
+        """Whether Ansible can template the value; if not, the reason is reported at the node. An AutomateJS
+        habit Jinja parses but reads otherwise (`${list.length}`) is a warning."""
         problem = template_problem(value)
         if problem:
             self.error(node, problem)
+        elif "${" in value:
+            habit = javascript_hints.meaningless_javascript(value)
+            if habit:
+                self.warning(node, habit)
         return not problem
 
     def condition(self, node: yaml.Node, what: str) -> Any:
@@ -195,7 +200,8 @@ def template_problem(value: str) -> str:
     try:
         text = variables.to_jinja(value)  # parses each `${...}` on the way
     except variables.ExpressionError as exc:
-        return str(exc)
+        hint = javascript_hints.syntax_hint(value)
+        return f"{exc}; {hint}" if hint else str(exc)
     # Jinja of the author's own, braces meeting an expression, or `$${#` that leaves a literal `{#`
     if "{" in value.replace("${", "") or "$${" in value:
         try:
@@ -266,6 +272,14 @@ def _quoting_hint(key_node: yaml.Node) -> str:
     word = key_node.value if isinstance(key_node, yaml.ScalarNode) and key_node.value.isidentifier() else None
     shown = _yaml_word(word) if word else None
     return f" ('{word}' unquoted is read as {shown}: quote it)" if shown in ("true", "false", "null") else ""
+
+
+def _underline(node: yaml.Node) -> dict[str, Any]:
+    """The line a node starts on, and how much of it the node spans."""
+    start, end = node.start_mark, node.end_mark
+    line = _source_line(start)
+    width = end.column - start.column if end.line == start.line else len(line) - start.column
+    return {"source_line": line, "width": max(1, width)}
 
 
 def _source_line(mark: yaml.Mark) -> str:

@@ -32,16 +32,21 @@ def read_options(reader: NodeReader, keys: dict[str, tuple[yaml.Node, yaml.Node]
     return TaskOptions(**values)
 
 
+def read_timeout(reader: NodeReader, node: yaml.Node) -> int | None:
+    """A time limit in whole seconds, at least one."""
+    seconds = reader.whole_number(node, "timeout", "seconds")
+    if seconds == 0:  # Ansible reads 0 as "no limit", the opposite of what it looks like
+        reader.error(node, "'timeout: 0' would mean no time limit at all; give at least 1 second, "
+                           "or leave timeout out for no limit")
+        return None
+    return seconds
+
+
 def _option(reader: NodeReader, key: str, node: yaml.Node) -> Any:
     if key in ("sudo", "ignore_errors", "no_log"):
         return reader.boolean(node, key)
     if key == "timeout":
-        seconds = reader.whole_number(node, key, "seconds")
-        if seconds == 0:  # Ansible reads 0 as "no limit", the opposite of what it looks like
-            reader.error(node, "'timeout: 0' would mean no time limit at all; give at least 1 second, "
-                               "or leave timeout out for no limit")
-            return None
-        return seconds
+        return read_timeout(reader, node)
     if key in ("retries", "delay"):
         return reader.whole_number(node, key, "tries" if key == "retries" else "seconds")
     if key == "sudo_user":

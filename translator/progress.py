@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 import time
 
@@ -73,7 +74,7 @@ class Progress:
                     and (task_id, host) not in self.reported:
                 self.reported.add((task_id, host))
                 line = Text.assemble(_badge(result), " ", " › ".join(leaf.path), (f"  [{host}]", "dim"),
-                                     (_duration(result), "dim"), _message(result))
+                                     (_duration(result), "dim"), _message(leaf, result))
                 self.console.print(line, soft_wrap=True)
                 self._print_diff(results, task_id, host)
 
@@ -104,7 +105,7 @@ def _add(parent: Tree, task: Task, results: RunResults) -> None:
             label.append_text(_badge(result))
             label.append(f" {host}", style="dim")
             label.append(_duration(result), style="dim")
-            label.append_text(_message(result))
+            label.append_text(_message(task, result))
         parent.add(label)
         return
     kind = "parallel" if type(task).__name__ == "ParallelBlock" else "serial"
@@ -150,11 +151,26 @@ def _duration(result: HostResult) -> str:
     return f" {result.duration:.1f}s" if result.duration is not None else ""
 
 
-def _message(result: HostResult) -> Text:
+def _message(leaf: ModuleCall, result: HostResult) -> Text:
+    if leaf.module == "echo" and result.status == "ok":
+        return Text(_echoed(result.msg))
     if result.status not in ("failed", "unreachable"):
         return Text("")
     lines = (result.stderr or result.msg or "").strip().splitlines()
-    detail = lines[-1][:200] if lines else ""
+    # Ansible 2.19 puts its wrappers first ("Task failed: Finalization of task args ... failed: ...") and the
+    # cause last: a long line keeps its end.
+    detail = (lines[-1] if len(lines[-1]) <= 200 else "…" + lines[-1][-199:]) if lines else ""
     if result.rc not in (None, 0):
         detail = f"rc={result.rc}" + (f": {detail}" if detail else "")
     return Text(f"  {detail}" if detail else "", style="red")
+
+
+def _echoed(msg: str) -> str:
+    """What an `echo` printed: a mapping or a list (JSON in the results) pretty-printed on lines of its own."""
+    try:
+        value = json.loads(msg)
+    except ValueError:
+        value = None
+    if isinstance(value, (dict, list)) and value:
+        return "\n" + json.dumps(value, indent=2, ensure_ascii=False)
+    return f"  {msg}" if msg else ""

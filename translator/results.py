@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -213,7 +214,8 @@ def _reports_change(leaf: ModuleCall) -> bool:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else str(value)
+    # A mapping or a list (an `echo` of one) as JSON, which any reader of the results can parse back.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _stats_hosts(data: dict) -> list[str]:

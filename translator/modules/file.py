@@ -1,4 +1,8 @@
-"""`file`: copy `source` (from the runbook's files/) to `destination` (ansible.builtin.copy)."""
+"""`file`: copy `source` (from the runbook's files/) to `destination` (ansible.builtin.copy).
+
+With automatejs-core's `mkdir: true` the destination's missing directories are created first: the
+helper collection's `copy` action, which is ansible.builtin.copy plus that step.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,11 @@ COPY_ARGUMENTS = (
     Argument("group", "text"),
     Argument("backup", "boolean"),
     Argument("force", "boolean"),
+    Argument("mkdir", "boolean"),
 )
+# ansible.builtin.copy and .template, and the creation of missing directories before them.
+WITH_PARENTS = {"ansible.builtin.copy": "rb2ansible.runbook.copy",
+                "ansible.builtin.template": "rb2ansible.runbook.template"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class CopyArguments:
     group: str | None = None
     backup: bool | None = None
     force: bool | None = None
+    mkdir: bool | None = None  # create the destination's missing directories first, as automatejs-core did
 
 
 class File(CoreModule):
@@ -52,12 +61,12 @@ class File(CoreModule):
             return True
         if exists(reader.source.parent / self.folder / source):  # a file, or a directory to copy
             return True
-        reader.error(_value_node(node, "source"),
+        reader.error(argument_node(node, "source"),
                      f"'{self.name}' source not found: {self.folder}/{source} (beside {reader.source.name})")
         return False
 
     def to_ansible(self, args: CopyArguments, files_prefix: str) -> AnsibleCall:
-        return AnsibleCall(self.fqcn, jinja_values(self.copy_arguments(args, files_prefix)))
+        return AnsibleCall(writer(self.fqcn, args), jinja_values(self.copy_arguments(args, files_prefix)))
 
     def copy_arguments(self, args: CopyArguments, files_prefix: str) -> dict[str, Any]:
         copy: dict[str, Any] = {
@@ -65,13 +74,23 @@ class File(CoreModule):
             "dest": args.destination,
             "mode": args.mode or "preserve",
         }
-        for name in ("owner", "group", "backup", "force"):
-            if getattr(args, name) is not None:
-                copy[name] = getattr(args, name)
-        return copy
+        return {**copy, **file_options(args)}
 
 
-def _value_node(mapping: yaml.Node, key: str) -> yaml.Node:
+def writer(fqcn: str, args: CopyArguments) -> str:
+    """The action that writes the file: Ansible's own, or the helper collection's that first makes directories."""
+    return WITH_PARENTS[fqcn] if args.mkdir else fqcn
+
+
+def file_options(args: CopyArguments) -> dict[str, Any]:
+    """The arguments every way of writing a file shares, as given."""
+    options = {name: getattr(args, name) for name in ("owner", "group", "backup", "force")
+               if getattr(args, name) is not None}
+    return {**options, "mkdir": True} if args.mkdir else options
+
+
+def argument_node(mapping: yaml.Node, key: str) -> yaml.Node:
+    """The value node of one argument, to report at; the whole mapping when it is not there."""
     for key_node, value_node in getattr(mapping, "value", ()):
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
             return value_node

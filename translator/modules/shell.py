@@ -1,4 +1,8 @@
-"""`shell`: a command line, or {cmd, chdir, creates, removes, executable, env, stdin} (ansible.builtin.shell)."""
+"""`shell`: a command line, or {cmd, chdir, creates, removes, executable, env, stdin, timeout} (ansible.builtin.shell).
+
+automatejs-core's names are accepted too: `command` for `cmd`, `cwd` for `chdir`; its `timeout`
+becomes the task's own `timeout`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from typing import Any
 
 from ..calls import jinja_values
 from ._core import AnsibleCall, Argument, CoreModule
+
+# Not arguments of Ansible's shell module: `env` is the task's environment, `timeout` the task's timeout.
+_TASK_LEVEL = ("env", "timeout")
 
 
 @dataclass(frozen=True)
@@ -18,15 +25,18 @@ class ShellArguments:
     executable: str | None = None
     stdin: str | None = None
     env: dict[str, Any] | None = None  # the command's environment: a task keyword in Ansible
+    timeout: int | None = None  # seconds: the task's timeout (automatejs-core's shell took it as an argument)
 
 
 class Shell(CoreModule):
     name = "shell"
     fqcn = "ansible.builtin.shell"
     arguments = (
-        Argument("cmd", "text", required=True),
-        *(Argument(name, "text") for name in ("chdir", "creates", "removes", "executable", "stdin")),
-        Argument("env", "environment"),
+        Argument("cmd", "text", required=True, aliases=("command",)),
+        Argument("chdir", "text", aliases=("cwd",)),
+        *(Argument(name, "text") for name in ("creates", "removes", "executable", "stdin")),
+        Argument("env", "mapping"),
+        Argument("timeout", "seconds"),
     )
     free_form = "cmd"
     # Ansible's shell action hands the task to the command action, which runs it as a job.
@@ -35,9 +45,12 @@ class Shell(CoreModule):
     def typed(self, values: dict[str, Any]) -> ShellArguments:
         return ShellArguments(**values)
 
+    def task_options(self, args: ShellArguments) -> dict[str, Any]:
+        return {"timeout": args.timeout} if args.timeout is not None else {}
+
     def to_ansible(self, args: ShellArguments, files_prefix: str) -> AnsibleCall:
         module_args = {f.name: getattr(args, f.name) for f in fields(args)
-                       if f.name != "env" and getattr(args, f.name) is not None}
+                       if f.name not in _TASK_LEVEL and getattr(args, f.name) is not None}
         keywords: dict[str, Any] = {}
         if args.env is not None:
             keywords["environment"] = jinja_values(args.env)

@@ -1,5 +1,4 @@
-// Rendered by rb2ansible with Jinja2 (the paper used ES6 template strings).
-module.exports = {
-  name: '{{ person }}',
-  host: '{{ inventory_hostname }}'
-}
+// An AutomateJS template: a CommonJS module whose export is called with the task's `variables`
+// and returns the file's text. rb2ansible runs it with Node on the controller, as AutomateJS did.
+module.exports = (vars) => `hello ${vars.name}
+`
