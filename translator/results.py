@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .emit import Compiled
+from .emit import Compiled, TaskRef
 from .model import ModuleCall
 
 FINAL = ("ok", "changed", "failed", "skipped", "unreachable", "not_run")
@@ -70,8 +70,8 @@ class RunResults:
             return self.on_leaf(ref.leaf_ids[0], kind, host, data, _timestamp(data.get("start")),
                                 _timestamp(data.get("end")))
         task_id = ref.child_at(str(data.get("task_uuid", "")))
-        if task_id is None:
-            return []  # the dispatcher itself, or a nested one: its children speak for themselves
+        if task_id is None:  # the dispatcher itself, or a nested one
+            return self.on_block_end(ref, host, data.get("res", {}))
         # ansible-runner times a result from the host's last start, which concurrent children share:
         # each child's own start and end are when its events were created.
         created = _timestamp(event.get("created"))
@@ -92,6 +92,18 @@ class RunResults:
         result.end = end
         _apply(result, kind, data.get("res", {}), self.leaves[task_id])
         return [task_id]
+
+    def on_block_end(self, ref: TaskRef, host: str, res: dict) -> list[str]:
+        """A block's own result lists its children. Their events said everything but one thing, which a hidden
+        (no_log) child's censored event cannot carry: that it failed because it ran out of time."""
+        changed = []
+        for child in res.get("children") or []:
+            task_id = ref.child_at(str(child.get("uuid", "")))
+            result = self.tasks[task_id].get(host) if task_id else None
+            if result is not None and child.get("timed_out") and not result.msg.startswith("timed out"):
+                result.msg = f"timed out after {self.leaves[task_id].options.timeout}s: {result.msg}"
+                changed.append(task_id)
+        return changed
 
     def any_failed(self) -> bool:
         """Whether a task failed or lost its host on any host (an ignored failure too)."""

@@ -61,6 +61,7 @@ children:
     status: {description: "ok, changed, failed, ignored (failed with ignore_errors), skipped or unreachable", type: str}
     start: {description: When the child started, ISO 8601 UTC, measured in the worker, type: str}
     end: {description: When the child ended, ISO 8601 UTC, type: str}
+    timed_out: {description: Whether it failed because its C(timeout) was reached, type: bool}
 """
 
 serialise_plugin_imports()

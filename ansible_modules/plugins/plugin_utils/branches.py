@@ -43,12 +43,11 @@ def _register_names(child) -> list[str]:
 
 def _censored(payload, result: dict):
     """A no_log child's event: its outcome and nothing else. Left to the callbacks, a hidden result loses its
-    `changed` too (ansible-runner keeps one sentence), and the run would report a change as `ok`. A timeout
-    keeps its message: Ansible (or this action) wrote it, and it holds nothing but the limit."""
+    `changed` too (ansible-runner keeps one sentence), and the run would report a change as `ok`. (Whether it
+    timed out cannot ride here: the controller censors a no_log task's events once more; the block's
+    `children` say it.)"""
     kept = {key: result[key] for key in OUTCOME_KEYS if key in result}
-    said = str(result.get("msg", ""))
-    hidden = f"{said} ({CENSORED})" if result.get("failed") and TIMED_OUT.fullmatch(said) else CENSORED
-    return CORE.from_dict({**kept, "censored": hidden})
+    return CORE.from_dict({**kept, "censored": CENSORED})
 
 
 def _watchdog_message(seconds: int) -> str:
@@ -163,7 +162,9 @@ class Dispatch:
         status, method_name = self._status(child, result)
         self._events.child(method_name, child, _censored(payload, result) if child.no_log else payload)
         self._keep(child, result)
-        self._record(child, status, start, end, nested=result.get("children", []) if self._is_parallel(child) else [])
+        timed_out = status in FAILING and bool(TIMED_OUT.fullmatch(str(result.get("msg", ""))))
+        self._record(child, status, start, end, timed_out=timed_out,
+                     nested=result.get("children", []) if self._is_parallel(child) else [])
         return status not in FAILING
 
     def _child_vars(self, child) -> dict:
@@ -184,11 +185,11 @@ class Dispatch:
                 self._registered.update(result["registered"])
                 self._secret_registered |= bool(result.get("_ansible_no_log"))
 
-    def _record(self, child, status: str, start: str, end: str, nested: list = ()) -> None:
+    def _record(self, child, status: str, start: str, end: str, timed_out: bool = False, nested: list = ()) -> None:
         with self._lock:
             # the task's own name, as ansible-runner's events carry it (the role is the dispatcher's)
             self._children.append({"uuid": uuid_of(child), "name": child.name or child.action, "status": status,
-                                   "start": start, "end": end})
+                                   "start": start, "end": end, "timed_out": timed_out})
             self._children.extend(nested)  # a nested block's children, so every uuid is in the outer result
 
     @staticmethod
