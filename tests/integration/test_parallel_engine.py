@@ -55,17 +55,19 @@ def sleeper(name: str, seconds: int, marker: str, number: int) -> dict:
     return shell(name, f"sleep {seconds}.{marker}{number}${{host_number}}")
 
 
-def nested_sleepers(marker: str, seconds: int) -> list[dict]:
-    """A nested block of long sleeps (the shape the issue measured leftovers with), then a task that must never
-    run; the sleepers are numbered 1 to 4."""
+def nested_sleepers(marker: str, seconds: int, out: Path) -> list[dict]:
+    """A nested block of sleeps (the shape the issue measured leftovers with), numbered 1 to 4, then steps that
+    must never start when the run is stopped during the sleeps: sleeper 5 after sleeper 1, and a last task
+    that creates `out/<host>` (the light hosts share this machine's filesystem)."""
     block = parallel(
         "nest",
-        serial("chain", sleeper("chain sleeper", seconds, marker, 1), echo("after the chain sleeper", "never")),
+        serial("chain", sleeper("chain sleeper", seconds, marker, 1),
+               sleeper("after the chain sleeper", seconds, marker, 5)),
         parallel("inner", sleeper("inner sleeper 1", seconds, marker, 2),
                  sleeper("inner sleeper 2", seconds, marker, 3)),
         sleeper("lone sleeper", seconds, marker, 4),
     )
-    return [block, shell("afterwards", "echo never")]
+    return [block, shell("afterwards", f"touch {out}/${{inventory_hostname}}")]
 
 
 NESTED_SLEEPERS = ("chain sleeper", "inner sleeper 1", "inner sleeper 2", "lone sleeper")
@@ -478,7 +480,7 @@ def test_ctrl_c_twice_during_a_nested_block_stops_everything_and_reports(rb2ansi
     """Ctrl-C pressed twice in a row while a nested block of `sleep 30` children runs: the second press does not
     cut the stop short; the run exits 1, writes its results file, and leaves no process behind."""
     marker = new_marker()
-    runbook = write_runbook(tmp_path / "rb", runbook_text("interrupted", *nested_sleepers(marker, 30)))
+    runbook = write_runbook(tmp_path / "rb", runbook_text("interrupted", *nested_sleepers(marker, 30, tmp_path)))
     run = rb2ansible_run(rb2ansible_command, runbook, target, tmp_path)
     try:
         wait_until(lambda: sleepers_running(target, 30, marker), 90, "every sleeper running")
@@ -500,6 +502,7 @@ def test_ctrl_c_twice_during_a_nested_block_stops_everything_and_reports(rb2ansi
         assert statuses(done.results, name) == dict.fromkeys(target.hosts, "failed"), name
     for name in ("after the chain sleeper", "afterwards"):
         assert statuses(done.results, name) == dict.fromkeys(target.hosts, "not_run"), name
+    assert not any((tmp_path / host).exists() for host in target.hosts)
     assert "Traceback" not in everything_printed(done)
 
 
@@ -532,11 +535,19 @@ def test_kill_9_of_rb2ansible_leaves_nothing_of_the_run_a_minute_later(rb2ansibl
     """`kill -9` of rb2ansible itself while a nested block of `sleep 30` children runs (the issue's case): within
     60 s nothing of the run is left anywhere. ansible-playbook, its workers and local commands die at once with
     rb2ansible (playbook_launcher); a command already running on a remote host runs to its own end, as it would
-    under a killed ansible-playbook, but nothing new starts: no job outlives the minute."""
+    under a killed ansible-playbook, but nothing new starts: neither the step after a sleeper in its serial
+    list nor the task after the block, which a run living on would start before the minute is up."""
     marker = new_marker()
-    runbook = write_runbook(tmp_path / "rb", runbook_text("killed", *nested_sleepers(marker, 30)))
+    runbook = write_runbook(tmp_path / "rb", runbook_text("killed", *nested_sleepers(marker, 30, tmp_path)))
     run = rb2ansible_run(rb2ansible_command, runbook, target, tmp_path)
     left: list[str] = []
+    started_after_the_kill: set[str] = set()
+
+    def nothing_left() -> bool:
+        started_after_the_kill.update(sleeper for marked in target.marked(marker, 5)
+                                      for sleeper in map(_command_line, with_marker(f"30.{marked}")))
+        return not run.left_behind(run_id)
+
     try:
         wait_until(lambda: sleepers_running(target, 30, marker), 90, "every sleeper running")
         run_id = run_id_of(with_marker(f"30.{marker}1")[0])
@@ -544,12 +555,14 @@ def test_kill_9_of_rb2ansible_leaves_nothing_of_the_run_a_minute_later(rb2ansibl
         run.process.kill()
         run.finish()
         with contextlib.suppress(LabError):  # what is left is listed below
-            wait_until(lambda: not run.left_behind(run_id), 60, "nothing of the run left")
+            wait_until(nothing_left, 60, "nothing of the run left")
         left = run.left_behind(run_id)
     finally:
         kill_leftovers({int(line.split()[0]) for line in left} | set(with_marker(f"30.{marker}")))
 
     assert left == [], "\n".join(left)
+    assert started_after_the_kill == set()
+    assert not any((tmp_path / host).exists() for host in target.hosts)
 
 
 def test_two_runs_on_the_same_hosts_keep_apart_and_interrupting_one_spares_the_other(rb2ansible_command, target,
@@ -557,7 +570,7 @@ def test_two_runs_on_the_same_hosts_keep_apart_and_interrupting_one_spares_the_o
     """Two runs of blocks on the same hosts at once: Ctrl-C stops the first and everything it started, while the
     second's children, running at that moment, carry on to a successful end."""
     stopped, spared = new_marker(), new_marker()
-    first = write_runbook(tmp_path / "first", runbook_text("first", *nested_sleepers(stopped, 30)))
+    first = write_runbook(tmp_path / "first", runbook_text("first", *nested_sleepers(stopped, 30, tmp_path)))
     second_block = parallel("second block", *(sleeper(f"second {n}", 30, spared, n) for n in (1, 2)))
     second = write_runbook(tmp_path / "second", runbook_text("second", second_block, echo("second done", "yes")))
     runs = [rb2ansible_run(rb2ansible_command, book, target, tmp_path, name=book.name) for book in (first, second)]
