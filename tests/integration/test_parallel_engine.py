@@ -458,13 +458,18 @@ def test_a_childs_live_line_turns_finished_within_a_second_of_its_end(target, tm
                             tmp_path / "private", on_change, threading.Event(), artifacts)
 
     assert execution.results.status == "successful"
-    lags = {}
+    recorded, lags = {}, {}
     for task_id, per_host in execution.results.tasks.items():
         name = execution.results.leaves[task_id].name
         for host, result in per_host.items():
+            recorded[(name, host)] = result
             lags[(name, host)] = round(shown_final[(task_id, host)] - result.end, 3)
     assert len(lags) == 7 * len(target.hosts), lags
     assert max(lags.values()) <= 1.0, lags
+    # The ends are each child's own, not its block's: the shortest child's end is recorded before its longest
+    # sibling could have ended (events held back to the block's end would pass the check above).
+    for host in target.hosts:
+        assert recorded[("sleep 1", host)].end < recorded[("sleep 4", host)].start + 4, host
 
 
 # -- 6. Ctrl-C, timeouts, kill -9, two runs at once: nothing of a run is left -----------------------------------
