@@ -55,17 +55,19 @@ def sleeper(name: str, seconds: int, marker: str, number: int) -> dict:
     return shell(name, f"sleep {seconds}.{marker}{number}${{host_number}}")
 
 
-def nested_sleepers(marker: str, seconds: int) -> list[dict]:
-    """A nested block of long sleeps (the shape the issue measured leftovers with), then a task that must never
-    run; the sleepers are numbered 1 to 4."""
+def nested_sleepers(marker: str, seconds: int, out: Path) -> list[dict]:
+    """A nested block of sleeps (the shape the issue measured leftovers with), numbered 1 to 4, then steps that
+    must never start when the run is stopped during the sleeps: sleeper 5 after sleeper 1, and a last task
+    that creates `out/<host>` (the light hosts share this machine's filesystem)."""
     block = parallel(
         "nest",
-        serial("chain", sleeper("chain sleeper", seconds, marker, 1), echo("after the chain sleeper", "never")),
+        serial("chain", sleeper("chain sleeper", seconds, marker, 1),
+               sleeper("after the chain sleeper", seconds, marker, 5)),
         parallel("inner", sleeper("inner sleeper 1", seconds, marker, 2),
                  sleeper("inner sleeper 2", seconds, marker, 3)),
         sleeper("lone sleeper", seconds, marker, 4),
     )
-    return [block, shell("afterwards", "echo never")]
+    return [block, shell("afterwards", f"touch {out}/${{inventory_hostname}}")]
 
 
 NESTED_SLEEPERS = ("chain sleeper", "inner sleeper 1", "inner sleeper 2", "lone sleeper")
@@ -78,7 +80,6 @@ NESTED_SLEEPERS = ("chain sleeper", "inner sleeper 1", "inner sleeper 2", "lone 
 class Target:
     """The hosts of a run, in one group `lab`, each with a `host_number` its commands can carry."""
 
-    kind: str
     inventory_data: dict
     numbers: dict[str, str]  # host -> its three digits
 
@@ -99,7 +100,7 @@ class Target:
 def localhost_target() -> Target:
     # the test's own Python: the one whose ansible-core the controller runs
     host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "host_number": "000"}
-    return Target("localhost", {"all": {"children": {"lab": {"hosts": {"localhost": host}}}}}, {"localhost": "000"})
+    return Target({"all": {"children": {"lab": {"hosts": {"localhost": host}}}}}, {"localhost": "000"})
 
 
 def ssh_target(hosts, private_key: Path) -> Target:
@@ -108,7 +109,7 @@ def ssh_target(hosts, private_key: Path) -> Target:
     for host in hosts:
         numbers[host.name] = f"{int(host.address.rsplit('.', 1)[1]):03d}"
         data["all"]["children"]["lab"]["hosts"][host.name]["host_number"] = numbers[host.name]
-    return Target("ssh", data, numbers)
+    return Target(data, numbers)
 
 
 @pytest.fixture(params=["localhost", "ssh"])
@@ -429,15 +430,19 @@ def test_every_variable_reaches_every_child_and_a_register_leaves_the_block(rb2a
 
 def test_a_childs_live_line_turns_finished_within_a_second_of_its_end(target, tmp_path):
     """Run in-process, as `rb2ansible run` does, with a listener in place of the live view: the moment each
-    leaf's status first turns final, as the view would draw it, is within 1 s of that leaf's recorded end, also
-    for short children whose siblings run on (the rounds engine showed them running until the round ended)."""
+    leaf's status first turns final, as the view would draw it, is within 1 s of that leaf's recorded end; and
+    a short child is shown finished while its longest sibling's command still runs (the rounds engine showed
+    children running until their round ended)."""
     from translator.build import load_runbook
     from translator.emit import compile_runbook
     from translator.execute import execute
     from translator.project import RunSettings
     from translator.results import FINAL
 
-    block = parallel("block", *(shell(f"sleep {n}", f"sleep {n}") for n in (1, 2, 3, 4)),
+    ended = tmp_path / "ended"  # when each command really ended on its host, written by the command
+    ended.mkdir()
+    block = parallel("block", *(shell(f"sleep {n}", f"sleep {n}; date +%s.%N > {ended}/${{inventory_hostname}}-{n}")
+                                for n in (1, 2, 4, 8)),
                      serial("steps", shell("step 1", "sleep 1"), shell("step 2", "sleep 1")))
     runbook = write_runbook(tmp_path / "rb", runbook_text("live", block, shell("after", "true")))
     inventory = target.write_inventory(tmp_path / "hosts.yml")
@@ -464,6 +469,11 @@ def test_a_childs_live_line_turns_finished_within_a_second_of_its_end(target, tm
             lags[(name, host)] = round(shown_final[(task_id, host)] - result.end, 3)
     assert len(lags) == 7 * len(target.hosts), lags
     assert max(lags.values()) <= 1.0, lags
+    # Events held back to the block's end would pass the check above: each child's own end must reach the view.
+    sleep_1 = {task_id for task_id, leaf in execution.results.leaves.items() if leaf.name == "sleep 1"}.pop()
+    for host in target.hosts:
+        longest_ended = float((ended / f"{host}-8").read_text())
+        assert shown_final[(sleep_1, host)] < longest_ended, (host, shown_final[(sleep_1, host)], longest_ended)
 
 
 # -- 6. Ctrl-C, timeouts, kill -9, two runs at once: nothing of a run is left -----------------------------------
@@ -479,7 +489,7 @@ def test_ctrl_c_twice_during_a_nested_block_stops_everything_and_reports(rb2ansi
     """Ctrl-C pressed twice in a row while a nested block of `sleep 30` children runs: the second press does not
     cut the stop short; the run exits 1, writes its results file, and leaves no process behind."""
     marker = new_marker()
-    runbook = write_runbook(tmp_path / "rb", runbook_text("interrupted", *nested_sleepers(marker, 30)))
+    runbook = write_runbook(tmp_path / "rb", runbook_text("interrupted", *nested_sleepers(marker, 30, tmp_path)))
     run = rb2ansible_run(rb2ansible_command, runbook, target, tmp_path)
     try:
         wait_until(lambda: sleepers_running(target, 30, marker), 90, "every sleeper running")
@@ -499,7 +509,9 @@ def test_ctrl_c_twice_during_a_nested_block_stops_everything_and_reports(rb2ansi
     for name in NESTED_SLEEPERS:
         assert {task(done.results, name, host)["msg"] for host in target.hosts} == {"interrupted"}, name
         assert statuses(done.results, name) == dict.fromkeys(target.hosts, "failed"), name
-    assert statuses(done.results, "afterwards") == dict.fromkeys(target.hosts, "not_run")
+    for name in ("after the chain sleeper", "afterwards"):
+        assert statuses(done.results, name) == dict.fromkeys(target.hosts, "not_run"), name
+    assert not any((tmp_path / host).exists() for host in target.hosts)
     assert "Traceback" not in everything_printed(done)
 
 
@@ -532,11 +544,19 @@ def test_kill_9_of_rb2ansible_leaves_nothing_of_the_run_a_minute_later(rb2ansibl
     """`kill -9` of rb2ansible itself while a nested block of `sleep 30` children runs (the issue's case): within
     60 s nothing of the run is left anywhere. ansible-playbook, its workers and local commands die at once with
     rb2ansible (playbook_launcher); a command already running on a remote host runs to its own end, as it would
-    under a killed ansible-playbook, but nothing new starts: no job outlives the minute."""
+    under a killed ansible-playbook, but nothing new starts: neither the step after a sleeper in its serial
+    list nor the task after the block, which a run living on would start before the minute is up."""
     marker = new_marker()
-    runbook = write_runbook(tmp_path / "rb", runbook_text("killed", *nested_sleepers(marker, 30)))
+    runbook = write_runbook(tmp_path / "rb", runbook_text("killed", *nested_sleepers(marker, 30, tmp_path)))
     run = rb2ansible_run(rb2ansible_command, runbook, target, tmp_path)
     left: list[str] = []
+    started_after_the_kill: set[str] = set()
+
+    def nothing_left() -> bool:
+        started_after_the_kill.update(sleeper for marked in target.marked(marker, 5)
+                                      for sleeper in map(_command_line, with_marker(f"30.{marked}")))
+        return not run.left_behind(run_id)
+
     try:
         wait_until(lambda: sleepers_running(target, 30, marker), 90, "every sleeper running")
         run_id = run_id_of(with_marker(f"30.{marker}1")[0])
@@ -544,12 +564,14 @@ def test_kill_9_of_rb2ansible_leaves_nothing_of_the_run_a_minute_later(rb2ansibl
         run.process.kill()
         run.finish()
         with contextlib.suppress(LabError):  # what is left is listed below
-            wait_until(lambda: not run.left_behind(run_id), 60, "nothing of the run left")
+            wait_until(nothing_left, 60, "nothing of the run left")
         left = run.left_behind(run_id)
     finally:
         kill_leftovers({int(line.split()[0]) for line in left} | set(with_marker(f"30.{marker}")))
 
     assert left == [], "\n".join(left)
+    assert started_after_the_kill == set()
+    assert not any((tmp_path / host).exists() for host in target.hosts)
 
 
 def test_two_runs_on_the_same_hosts_keep_apart_and_interrupting_one_spares_the_other(rb2ansible_command, target,
@@ -557,7 +579,7 @@ def test_two_runs_on_the_same_hosts_keep_apart_and_interrupting_one_spares_the_o
     """Two runs of blocks on the same hosts at once: Ctrl-C stops the first and everything it started, while the
     second's children, running at that moment, carry on to a successful end."""
     stopped, spared = new_marker(), new_marker()
-    first = write_runbook(tmp_path / "first", runbook_text("first", *nested_sleepers(stopped, 30)))
+    first = write_runbook(tmp_path / "first", runbook_text("first", *nested_sleepers(stopped, 30, tmp_path)))
     second_block = parallel("second block", *(sleeper(f"second {n}", 30, spared, n) for n in (1, 2)))
     second = write_runbook(tmp_path / "second", runbook_text("second", second_block, echo("second done", "yes")))
     runs = [rb2ansible_run(rb2ansible_command, book, target, tmp_path, name=book.name) for book in (first, second)]
