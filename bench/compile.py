@@ -118,7 +118,8 @@ def rb2ansible(checkout: Path, *args: str) -> Measure:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        # Started in the checkout: `python -c` puts the working directory first on sys.path, before PYTHONPATH.
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=checkout)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -174,8 +175,9 @@ def report(label: str, figures: Figures, tasks: int = 0, output: Path | None = N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 30000],
-                        help=f"leaf tasks per runbook, multiples of {LEAVES_PER_GROUP} (default 3000 30000)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[3000, 30000],
+                        help=f"leaf tasks per runbook, multiples of {LEAVES_PER_GROUP} (default 3000 30000; "
+                             "none: only the start figures)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per figure, median shown; the largest size runs once (default 3)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time the same way, for ratios")
@@ -194,7 +196,7 @@ def main() -> None:
         report("--help", timed(checkouts, options.repeat, "--help"))
         hello = ROOT / "runbooks" / "hello"
         report("validate runbooks/hello", timed(checkouts, options.repeat, "validate", str(hello)))
-        largest = max(options.sizes)
+        largest = max(options.sizes, default=0)
         for size in sorted(options.sizes):
             project = write_runbook(work / f"runbook-{size}", size)
             repeat = 1 if size == largest and len(options.sizes) > 1 else options.repeat
