@@ -54,6 +54,7 @@ class _Dumper(yaml.SafeDumper):
         super().__init__(*args, **kwargs)
         self._node_comments: tuple[str | None, str | None] = (None, None)
         self._end_of_line: str | None = None
+        self._analyses: dict[str, Any] = {}
 
     def increase_indent(self, flow: bool = False, indentless: bool = False):
         return super().increase_indent(flow, False)
@@ -85,6 +86,13 @@ class _Dumper(yaml.SafeDumper):
             self._end_of_line = self.event.after  # written at the next line break
         super().expect_node(root, sequence, mapping, simple_key)
 
+    def analyze_scalar(self, scalar: str):
+        # Which styles suit a text depends on the text alone, and keys and many values repeat in every task.
+        analysis = self._analyses.get(scalar)
+        if analysis is None:
+            analysis = self._analyses[scalar] = super().analyze_scalar(scalar)
+        return analysis
+
     def process_scalar(self):
         if self._end_of_line is None:
             return super().process_scalar()
@@ -103,7 +111,8 @@ class _Dumper(yaml.SafeDumper):
 
     def _write_text(self, text: str) -> None:
         # A comment ends at the line's end: a line break or control character in a task name must not end it.
-        text = "".join(char if char.isprintable() else " " for char in text)
+        if not text.isprintable():
+            text = "".join(char if char.isprintable() else " " for char in text)
         self.column += len(text)
         self.whitespace = self.indention = False
         self.stream.write(text.encode(self.encoding) if self.encoding else text)
