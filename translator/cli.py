@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import json
 import logging
 import os
@@ -232,7 +234,21 @@ def _compile(runbook: Path):
     from .build import load_runbook
     from .emit import compile_runbook
 
-    return compile_runbook(load_runbook(runbook))
+    with _collector_paused():
+        return compile_runbook(load_runbook(runbook))
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Compiling makes millions of objects that live until the command ends and hold no cycles; Python's
+    cyclic collector would walk them all again and again (a third of the time at 30,000 tasks)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @cli.command()
@@ -259,7 +275,9 @@ def plan(runbook: Path) -> None:
     from .build import load_runbook
     from .plan import describe
 
-    for line in describe(load_runbook(runbook)):
+    with _collector_paused():
+        runbook_model = load_runbook(runbook)
+    for line in describe(runbook_model):
         click.echo(line)
 
 
