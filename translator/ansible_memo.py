@@ -4,8 +4,9 @@ Only what depends on nothing but the installed files is kept: the names Ansible 
 it says about its own `ansible.builtin` modules (their arguments, whether they run async). Anything
 configuration, installed collections or a runbook can change is asked of Ansible every time. So a
 `validate` of a runbook using echo, shell and `ansible.builtin.*` modules does not import Ansible
-once it has been asked. The file is named after the version and the place of the installation; a
-file that cannot be read or written only costs the import.
+once it has been asked. The file is named after the version and the place of the installation (and
+Jinja's version: its globals are reserved names too); a file that cannot be read or written only
+costs the import.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def _write(answers: dict[str, Any]) -> None:
 @cache
 def _file() -> Path:
     import ansible.release  # the package and its version only: a few milliseconds
+    import jinja2  # its globals are among the names Ansible reserves
 
-    installation = f"{ansible.release.__version__} {Path(ansible.release.__file__).resolve().parent}"
+    installation = (f"{ansible.release.__version__} {Path(ansible.release.__file__).resolve().parent} "
+                    f"jinja2 {jinja2.__version__}")
     digest = hashlib.sha256(installation.encode()).hexdigest()[:16]
     return CACHE_DIR / f"ansible-{ansible.release.__version__}-{digest}.json"
