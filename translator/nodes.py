@@ -11,6 +11,7 @@ import jinja2
 import yaml
 
 from . import javascript_hints, variables
+from .ansible_memo import remembered
 from .errors import Diagnostics, Location
 from .loader import location_of, scalar_value
 from .model import VaultText
@@ -24,9 +25,12 @@ _MODE_FORMS = "'{what}' must be a quoted octal mode such as '0644' or a symbolic
 @cache
 def reserved_names() -> frozenset[str]:
     """Names Ansible keeps for its own keywords: a variable by one of them is shadowed or breaks a play."""
-    from ansible.vars.reserved import get_reserved_names
+    def ask() -> list[str]:
+        from ansible.vars.reserved import get_reserved_names
 
-    return frozenset(get_reserved_names())
+        return sorted(get_reserved_names())
+
+    return frozenset(remembered("reserved names", ask))
 
 
 class NodeReader:

@@ -1,14 +1,20 @@
-"""The runbook's `${expr}` syntax: checked at validation, turned into Jinja at emission."""
+"""The runbook's `${expr}` syntax: checked at validation, turned into Jinja at emission.
+
+Every function here depends on its text alone, and runbooks repeat their texts (`${workdir}` in
+every task): each distinct text is cut up and each distinct expression parsed by Jinja once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jinja2
 
 # The extensions Ansible's templar enables, so `{% break %}` and `{% do %}` parse here as they do there.
 _jinja = jinja2.Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
 _JINJA_OPENERS = ("{{", "{%", "{#")
+_CACHED = 1 << 16  # distinct texts remembered; far more than a runbook of 30,000 tasks repeats
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,8 @@ class ExpressionError(ValueError):
         self.offset = offset
 
 
-def split(value: str) -> list[Piece]:
+@lru_cache(maxsize=_CACHED)
+def split(value: str) -> tuple[Piece, ...]:
     """Cut a string into literal text and `${...}` expressions; `$${` is a literal `${`."""
     pieces: list[Piece] = []
     literal: list[str] = []
@@ -41,12 +48,9 @@ def split(value: str) -> list[Piece]:
             expression = value[i + 2 : end].strip()
             if not expression:
                 raise ExpressionError("empty '${}'", i)
-            try:
-                # Syntax only: Ansible brings filters and tests (is changed, to_json...) Jinja lacks.
-                _jinja.parse("{{ " + expression + " }}")
-            except jinja2.TemplateSyntaxError as exc:
-                reason = (exc.message or "").replace("end of print statement", "end of the expression")
-                raise ExpressionError(f"bad expression in '${{{expression}}}': {reason}", i) from None
+            problem = _syntax_problem(expression)
+            if problem:
+                raise ExpressionError(f"bad expression in '${{{expression}}}': {problem}", i)
             if literal:
                 pieces.append(Piece("".join(literal), False))
                 literal = []
@@ -57,13 +61,25 @@ def split(value: str) -> list[Piece]:
             i += 1
     if literal:
         pieces.append(Piece("".join(literal), False))
-    return pieces
+    return tuple(pieces)
 
 
-def _render(pieces: list[Piece]) -> str:
+@lru_cache(maxsize=_CACHED)
+def _syntax_problem(expression: str) -> str:
+    """Why Jinja cannot parse the expression, or "". Syntax only: Ansible brings filters and tests
+    (is changed, to_json...) that Jinja lacks."""
+    try:
+        _jinja.parse("{{ " + expression + " }}")
+    except jinja2.TemplateSyntaxError as exc:
+        return (exc.message or "").replace("end of print statement", "end of the expression")
+    return ""
+
+
+def _render(pieces: tuple[Piece, ...]) -> str:
     return "".join("{{ " + p.text + " }}" if p.is_expression else p.text for p in pieces)
 
 
+@lru_cache(maxsize=_CACHED)
 def to_jinja(value: str) -> str:
     """A runbook string as an Ansible value: `${x}` becomes `{{ x }}`, templated at run time per host."""
     return _render(split(value))
@@ -71,8 +87,11 @@ def to_jinja(value: str) -> str:
 
 def to_condition(value) -> str | bool:
     """A `when`/`until` value as the bare expression Ansible wants (no `{{ }}` in conditionals)."""
-    if not isinstance(value, str):
-        return value
+    return _condition(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=_CACHED)
+def _condition(value: str) -> str:
     pieces = split(value)
     if len(pieces) == 1 and pieces[0].is_expression:
         return pieces[0].text

@@ -8,6 +8,8 @@ import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
+from .. import ansible_memo
+
 # Task keywords of Ansible's that are structure, not work: a runbook says serial/parallel instead.
 STRUCTURAL_ACTIONS = {
     "import_playbook", "import_tasks", "import_role", "include_tasks", "include_role",
@@ -34,6 +36,14 @@ class ArgumentSpec:
 @cache
 def fqcn(key: str) -> str | None:
     """The FQCN of the module or action a key names, or None when Ansible knows no such plugin."""
+    # Kept on disk only for ansible-core's own modules: where a redirect leads depends on installed collections.
+    if ansible_memo.is_builtin(key) and ansible_memo.remembered(f"own module {key}",
+                                                                lambda: _find_fqcn(key) == key or None):
+        return key
+    return _find_fqcn(key)
+
+
+def _find_fqcn(key: str) -> str | None:
     loaders = _plugin_loaders()
     for loader in (loaders.module_loader, loaders.action_loader):
         with _quiet():
@@ -51,6 +61,12 @@ def is_structural(name: str) -> bool:
 def runs_async(name: str) -> bool:
     """Whether Ansible can run the module as a background job: plain modules can; an action plugin
     only when its class says so, as a class attribute or by switching it on in its own run()."""
+    if ansible_memo.is_builtin(name):
+        return ansible_memo.remembered(f"runs async {name}", lambda: _runs_async(name))
+    return _runs_async(name)
+
+
+def _runs_async(name: str) -> bool:
     action = _action_class(_DELEGATES_TO.get(name, name))
     if action is None:
         return True  # no action plugin: the module runs through `normal`, which supports async
@@ -70,6 +86,17 @@ def runs_async(name: str) -> bool:
 def argument_spec(name: str) -> ArgumentSpec | None:
     """The arguments a module documents (Ansible ships them in each module's DOCUMENTATION), or
     None when it has no readable documentation, in which case nothing is checked."""
+    if not ansible_memo.is_builtin(name):
+        return _argument_spec(name)
+    kept = ansible_memo.remembered(f"arguments {name}", lambda: _as_data(_argument_spec(name)))
+    return ArgumentSpec(kept["names"], kept["free_form"], kept["any_keys"]) if kept else None
+
+
+def _as_data(spec: ArgumentSpec | None) -> dict | None:
+    return None if spec is None else {"names": spec.names, "free_form": spec.free_form, "any_keys": spec.any_keys}
+
+
+def _argument_spec(name: str) -> ArgumentSpec | None:
     loaders = _plugin_loaders()
     from ansible.utils.plugin_docs import get_docstring
 
