@@ -18,14 +18,15 @@ from .errors import Diagnostic, Diagnostics, Location, RunbookInvalid
 from .includes import read_include, runbook_file
 from .loader import is_file, load_node, location_of
 from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOptions, VarsFile
-from .nodes import NodeReader
-from .options import OPTION_KEYS, read_options
+from .nodes import NodeReader, hint
+from .options import OPTION_KEYS, is_option, keyword, read_options
 from .resolution import BROKEN, ModuleResolver
+from .roles import check_requirements
 
 __all__ = ["load_runbook", "runbook_file"]
 
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
-                "strategy", "rolling", "tasks"}
+                "strategy", "rolling", "tasks", "handlers"}
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -52,7 +53,7 @@ class _Build:
 
 class _RunbookBuilder:
     def __init__(self, source: Path, build: _Build, parent_path: tuple[str, ...] = (),
-                 scope: tuple[str, ...] = (), including: tuple[Path, ...] = ()):
+                 scope: tuple[str, ...] = (), including: tuple[Path, ...] = (), in_parallel: bool = False):
         self.source = source
         self.build = build
         self.reader = NodeReader(source, build.diagnostics)
@@ -60,6 +61,8 @@ class _RunbookBuilder:
         self.scope = scope
         self.including = including  # the runbooks that include this one, to refuse cycles
         self.names: dict[str, Location] = {}  # task names seen so far: each is unique in its runbook
+        self.in_parallel = in_parallel  # whether the tasks being read are children of a parallel block
+        self.notified: list[tuple[str, yaml.Node]] = []  # each handler a `notify` names, where it is named
 
     # -- the runbook ---------------------------------------------------------------------------
 
@@ -75,7 +78,12 @@ class _RunbookBuilder:
         if tasks_node is None:
             reader.error(node, "missing 'tasks': a runbook needs a list of tasks")
         flow = reader.choice(fields.get("flow"), ("serial", "parallel"), "serial", "flow")
+        self.in_parallel = self.in_parallel or flow == "parallel"
         children = self.task_list(tasks_node, self.parent_path, "tasks") if tasks_node is not None else ()
+        handlers = self.handlers(fields.get("handlers"))
+        if is_file(directory / "requirements.yml"):
+            check_requirements(NodeReader(directory / "requirements.yml", self.build.diagnostics),
+                               directory / "requirements.yml")
         root_class = ParallelBlock if flow == "parallel" else SerialBlock
         root = root_class(name or "", self.parent_path, children, TaskOptions(), reader.at(tasks_node or node))
         return Runbook(
@@ -92,7 +100,31 @@ class _RunbookBuilder:
             rolling=self.rolling(fields.get("rolling")),
             root=root,
             inventory=self.inventory(directory / "inventory.yml"),
+            handlers=handlers,
+            requirements=directory / "requirements.yml" if is_file(directory / "requirements.yml") else None,
         )
+
+    def handlers(self, node: yaml.Node | None) -> tuple[ModuleCall, ...]:
+        """`handlers:`: module calls run once, at the end of the play (or where Ansible flushes them), on each
+        host where a task that notified them changed something. Every `notify` must name one."""
+        handlers: list[ModuleCall] = []
+        if node is not None and not isinstance(node, yaml.SequenceNode):
+            self.reader.plain(node)
+            self.reader.error(node, "'handlers' must be a list of tasks")
+        elif node is not None:
+            self.in_parallel = False  # handlers run in the play, whatever the top level's flow
+            for item in node.value:
+                handler = self.task(item, self.parent_path)
+                if handler is not None and not isinstance(handler, ModuleCall):
+                    self.reader.error(item, "a handler is one module call, not a block or an include")
+                elif handler is not None:
+                    handlers.append(replace(handler, handler=True))
+        known = {handler.name for handler in handlers}
+        for name, where in self.notified:
+            if name not in known:
+                self.reader.error(where, f"'notify' names '{name}', which is not one of this runbook's "
+                                         f"handlers{hint(name, known) if known else ' (it has none)'}")
+        return tuple(handlers)
 
     def name(self, runbook: yaml.MappingNode, node: yaml.Node | None) -> str | None:
         """The runbook's name; without one, its project's name, as AutomateJS took the directory's."""
@@ -183,7 +215,7 @@ class _RunbookBuilder:
         name = self.task_name(node, keys)
         resolved, unknown = {}, []
         for key, (key_node, _) in keys.items():
-            if key != "name" and key not in OPTION_KEYS:
+            if key != "name" and not is_option(key):
                 info = self.build.resolver.resolve(key, self.source.parent, reader, key_node)
                 resolved.update({key: info}) if info else unknown.append(key)
         for key in unknown:
@@ -198,12 +230,23 @@ class _RunbookBuilder:
             reader.error(node, f"task '{name}' has no module: add one key such as 'shell' or 'echo'")
         is_block = len(resolved) == 1 and next(iter(resolved.values())).kind == "flow"
         options = read_options(reader, keys, leaf=not is_block)
+        self.check_keywords(keys, options)
         path = (*parent, name or "")
         bodies = [self.body(key, info, name or "", path, keys, options, reader.at(node))
                   for key, info in resolved.items()]
         if len(bodies) != 1 or unknown or name is None:
             return None
         return bodies[0]
+
+    def check_keywords(self, keys: dict[str, tuple[yaml.Node, yaml.Node]], options) -> None:
+        """What a task's Ansible keywords need from where they are: handlers to notify, a strategy to apply them."""
+        if "notify" in options.keywords:
+            self.notified += [(name, keys["notify"][1]) for name in options.keywords["notify"]]
+        if self.in_parallel:
+            for key in options.keywords:
+                if keyword(key).strategy:
+                    self.reader.error(keys[key][0], f"'{key}' cannot be used inside a parallel block: "
+                                                    f"{keyword(key).not_in_parallel}")
 
     def task_name(self, node: yaml.MappingNode, keys: dict[str, tuple[yaml.Node, yaml.Node]]) -> str | None:
         if "name" not in keys:
@@ -229,11 +272,20 @@ class _RunbookBuilder:
             return read_include(self.reader, node, name=name, path=path, options=options, location=location,
                                 scope=self.scope, including=self.including, build=self.included(name, path))
         if info.kind == "flow":
+            outer, self.in_parallel = self.in_parallel, self.in_parallel or key == "parallel"
             children = self.task_list(node, path, key)
+            self.in_parallel = outer
             if not children:
                 return None  # empty (warned) or all wrong (reported): nothing to run or to show
             block = SerialBlock if key == "serial" else ParallelBlock
             return block(name, path, children, options, location)
+        if "args" in options.keywords and info.core is not None:
+            self.reader.error(keys["args"][0], f"'args' gives arguments to an Ansible module; write the arguments "
+                                               f"of '{key}' under '{key}' itself")
+        if key == "role" and self.in_parallel:
+            self.reader.error(keys[key][0], "a 'role' task cannot run inside a parallel block: Ansible includes a "
+                                            "role's tasks through its strategy, which does not run the block's "
+                                            "children; run the role before or after the block")
         args = read_arguments(self.reader, info, node)
         if args is None:
             return None
@@ -251,7 +303,7 @@ class _RunbookBuilder:
 
     def included(self, name: str, path: tuple[str, ...]):
         def build(source: Path, chain: tuple[Path, ...]) -> Runbook | None:
-            nested = _RunbookBuilder(source, self.build, path, (*self.scope, name), chain)
+            nested = _RunbookBuilder(source, self.build, path, (*self.scope, name), chain, self.in_parallel)
             try:
                 return nested.runbook(load_node(source))
             except RunbookInvalid as invalid:  # e.g. not even a mapping: report it with the rest

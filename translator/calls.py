@@ -6,6 +6,7 @@ from typing import Any
 
 from . import variables
 from .model import ModuleCall, TaskOptions
+from .options import keyword
 
 COMMAND_MODULES = ("ansible.builtin.command", "ansible.builtin.shell")
 
@@ -28,6 +29,8 @@ def user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str
         noqa[("name",)] = SHELL_RULES
     if getattr(leaf.args, "engine", None) == "node" and leaf.args.mode is None:
         noqa[("name",)] = UNSET_MODE_RULES
+    if leaf.module == "role":  # the role's own variables: their names are its interface, not ours
+        noqa.update({("vars", name): VARIABLE_RULES for name in fields.get("vars", {})})
     if leaf.options.register and fields.get("register") == leaf.options.register:
         noqa[("register",)] = VARIABLE_RULES  # the runbook's own variable name
     return noqa
@@ -59,6 +62,9 @@ def with_keywords(extra: dict[str, Any], options: TaskOptions) -> dict[str, Any]
     fields = {**extra, **keywords(options)}
     if "vars" in extra and "vars" in fields:
         fields["vars"] = {**fields["vars"], **extra["vars"]}
+    # A shell's own `env` is the command's environment, over the task's `environment`.
+    if isinstance(extra.get("environment"), dict) and isinstance(fields["environment"], dict):
+        fields["environment"] = {**fields["environment"], **extra["environment"]}
     return fields
 
 
@@ -76,6 +82,23 @@ def keywords(options: TaskOptions) -> dict[str, Any]:
         fields["ignore_errors"] = True
     if options.no_log:
         fields["no_log"] = True
+    fields.update(emitted_keywords(options.keywords))
+    return fields
+
+
+def emitted_keywords(values: dict[str, Any]) -> dict[str, Any]:
+    """The Ansible task fields the keywords become: `${}` becomes Jinja, a condition Ansible's bare expression."""
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = keyword(name).kind
+        if kind == "condition":
+            items = [variables.to_condition(v) if isinstance(v, str) else v
+                     for v in (value if isinstance(value, list) else [value])]
+            fields[name] = items if isinstance(value, list) else items[0]
+        elif kind == "names":
+            fields[name] = list(value)
+        else:
+            fields[name] = jinja_values(value)
     return fields
 
 

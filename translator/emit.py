@@ -9,8 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from . import variables, yamlout
-from .calls import VARIABLE_RULES, jinja_values, keywords, module_call, user_choice_noqa, with_keywords
+from .calls import (
+    VARIABLE_RULES,
+    emitted_keywords,
+    jinja_values,
+    keywords,
+    module_call,
+    user_choice_noqa,
+    with_keywords,
+)
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions, iter_includes
+from .options import keyword, strategy_keywords
 
 COLLECTION = "rb2ansible.runbook"
 # Kills what an interrupted or failed run left on a host (see execute.stop_run).
@@ -58,6 +67,8 @@ class RoleOutput:
     defaults: dict[str, Any]
     task_files: dict[str, list[AnsibleTask]] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # each tasks file as written: dumped once
+    handlers: list[AnsibleTask] = field(default_factory=list)  # handlers/main.yml: the runbook's `handlers:`
+    handlers_text: str = ""
 
 
 @dataclass
@@ -127,6 +138,8 @@ def compile_runbook(runbook: Runbook) -> Compiled:
             alone = _Emitter(include.runbook, roles, strip_path=len(include.path), strip_scope=len(include.scope) + 1)
             alone.roles = emitter.roles  # the same files: each name it claims is unique among them
             emitter.roles[sub].task_files["main"] = alone.children(include.runbook.root, _base(include.runbook))
+    for output in emitter.roles.values():
+        output.handlers = emitter.handlers(output)
     play: dict[str, Any] = {
         "name": _display(runbook.name),
         "hosts": variables.to_jinja(runbook.hosts),
@@ -149,6 +162,10 @@ def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]
     events name a task by that file and line, so results follow what a task is, never what it is called."""
     sites: dict[tuple[str, int], TaskRef] = {}
     for name, output in roles.items():
+        if output.handlers:
+            output.handlers_text = yamlout.task_document(output.handlers, output.runbook.source.name)
+            for task, line in yamlout.task_lines(output.handlers, output.handlers_text):
+                sites[(f"{name}/handlers/main.yml", line)] = task.ref
         for file, tasks in output.task_files.items():
             text = output.texts[file] = yamlout.task_document(tasks, output.runbook.source.name)
             if (name, file) not in played:
@@ -213,6 +230,18 @@ class _Emitter:
         noqa = {("vars", name): VARIABLE_RULES for name in fields.get("vars", {})}
         return AnsibleTask(self.comment(include, "include"), fields, noqa=noqa)
 
+    def handlers(self, output: RoleOutput) -> list[AnsibleTask]:
+        """A runbook's handlers, for its role's handlers/main.yml. Each listens to its runbook name, which is
+        what `notify` says, whatever name the emitted task was given."""
+        outer_role, self.role = self.role, output.name
+        handlers = []
+        for handler in output.runbook.handlers:
+            task = self.leaf(handler, handler.options.inherit(_base(output.runbook)))
+            task.fields["listen"] = handler.name
+            handlers.append(task)
+        self.role = outer_role
+        return handlers
+
     # -- leaves --------------------------------------------------------------------------------
 
     def leaf(self, leaf: ModuleCall, options: TaskOptions, in_parallel: bool = False) -> AnsibleTask:
@@ -260,6 +289,9 @@ class _Emitter:
         """The block's dispatcher task and, by child uuid suffix (see the action's docs), the leaf ids of its
         tree: `-b<branch>.<step>`, `.<step>` again for a block inside a block, `-b…` again inside a nested block."""
         options = block.options.inherit(inherited)
+        # What the strategy applies goes on the dispatcher, which the strategy runs (see options.Keyword).
+        on_dispatcher = strategy_keywords(options.keywords)
+        options = replace(options, keywords={k: v for k, v in options.keywords.items() if not keyword(k).strategy})
         file = self.claim_file(self.role, f"parallel_{block.name}")
         branches, ids = [], {}
         for index, child in enumerate(block.children):
@@ -273,6 +305,7 @@ class _Emitter:
             f"{COLLECTION}.parallel": {"file": f"{file}.yml"},
             # Runs whatever --tags selects: the action filters the children by their own tags.
             "tags": ["always"],
+            **emitted_keywords(on_dispatcher),
         }
         return AnsibleTask(self.comment(block, "parallel"), fields), ids
 

@@ -52,9 +52,14 @@ class TaskOptions:
     vars: dict[str, Any] = field(default_factory=dict)
     register: str | None = None
     no_log: bool | None = None  # keep the task's arguments and results out of output and results
+    # Ansible's own task keywords (loop, notify, delegate_to...), by name, as the runbook wrote them:
+    # options.ANSIBLE_KEYWORDS says how each is read, inherited and emitted.
+    keywords: dict[str, Any] = field(default_factory=dict)
 
     def inherit(self, outer: TaskOptions) -> TaskOptions:
         """These options seen from inside a block carrying `outer`: inner values win."""
+        from .options import inherited_keywords  # the keyword table lives with the reading of keywords
+
         return TaskOptions(
             when=outer.when + self.when,
             sudo=self.sudo if self.sudo is not None else outer.sudo,
@@ -68,6 +73,7 @@ class TaskOptions:
             vars={**outer.vars, **self.vars},
             register=self.register,
             no_log=self.no_log if self.no_log is not None else outer.no_log,
+            keywords=inherited_keywords(outer.keywords, self.keywords),
         )
 
 
@@ -84,6 +90,7 @@ class ModuleCall:
     index: int = 0  # position among the runbook's leaves, in runbook order
     scope: tuple[str, ...] = ()  # names of the includes this task sits in, outermost first
     target: ModuleInfo | None = None  # the resolved module
+    handler: bool = False  # one of the runbook's `handlers:`: runs only when a task notifies it
 
     @property
     def task_id(self) -> str:
@@ -158,13 +165,19 @@ class Runbook:
     inventory: dict[str, Any] | None  # AutomateJS inventory.yml beside the runbook, in Ansible's YAML form
     # What the author should know although the runbook is valid (its included runbooks' too), for the CLI.
     warnings: tuple[Diagnostic, ...] = ()
+    handlers: tuple[ModuleCall, ...] = ()  # `handlers:`, run when notified, at the end of the play
+    requirements: Path | None = None  # requirements.yml beside the runbook
 
     @property
     def directory(self) -> Path:
         return self.source.parent
 
     def leaves(self) -> list[ModuleCall]:
-        return list(iter_leaves(self.root))
+        """Every leaf in runbook order, then the handlers (this runbook's, then its included runbooks')."""
+        books = {self.source.resolve(): self}
+        for include in iter_includes(self.root):  # a runbook included twice has one role, one handlers file
+            books.setdefault(include.runbook.source.resolve(), include.runbook)
+        return [*iter_leaves(self.root), *(h for book in books.values() for h in book.handlers)]
 
 
 def iter_includes(task: Task):

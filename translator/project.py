@@ -177,6 +177,7 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
     origins: dict[Path, Path] = {}
     for role in compiled.roles.values():
         origins.update(role_files.write_role(role, project / "roles" / role.name))
+    role_files.copy_used_roles(compiled, project / "roles")
     role_files.write_lint_ignores(compiled, project)
     role_files.vendor_collection(project / "collections")
     role_files.write_easy_collection(compiled, project / "collections")

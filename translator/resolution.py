@@ -54,6 +54,8 @@ class ModuleResolver:
 
     def unknown_key_message(self, key: str, folder: Path, has_module: bool, options: set[str]) -> str:
         """A key that is neither an option nor a module: a misspelt option, or a misspelt module."""
+        if key in ("include_role", "import_role"):
+            return f"'{key}' is written 'role: {{name: ROLE, vars: {{...}}}}' in a runbook"
         option = difflib.get_close_matches(key, sorted(options), n=1)
         if has_module or option:
             return f"unknown task key '{key}'" + (f" (did you mean '{option[0]}'?)" if option else "")

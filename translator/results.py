@@ -48,6 +48,9 @@ class RunResults:
     def __post_init__(self) -> None:
         self.leaves: dict[str, ModuleCall] = {leaf.task_id: leaf for leaf in self.compiled.leaves}
         self.tasks = {task_id: {} for task_id in self.leaves}
+        # host -> the `role` task whose role's tasks are running there: include_role's own event comes first,
+        # then the role's tasks, until the next task of the runbook starts on that host.
+        self.open_roles: dict[str, str] = {}
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -64,9 +67,12 @@ class RunResults:
         kind = _ASYNC_KINDS.get(kind, kind)
         host = data.get("host")
         ref = self.compiled.ref_at(data.get("task_path", ""))
-        if kind not in _RUNNER_KINDS or host is None or ref is None:
+        if kind not in _RUNNER_KINDS or host is None:
             return []
+        if ref is None:
+            return self.on_role_task(host, kind, data) if host in self.open_roles else []
         self.add_host(host)
+        self.open_roles.pop(host, None)
         if ref.kind == "leaf":
             return self.on_leaf(ref.leaf_ids[0], kind, host, data, _timestamp(data.get("start")),
                                 _timestamp(data.get("end")))
@@ -91,8 +97,50 @@ class RunResults:
             return [task_id]
         result.start = result.start or start
         result.end = end
-        _apply(result, kind, data.get("res", {}), self.leaves[task_id])
+        leaf = self.leaves[task_id]
+        _apply(result, kind, data.get("res", {}), leaf)
+        if leaf.module == "role" and result.status == "ok":
+            self.open_roles[host] = task_id
+            result.values = {}
+        if leaf.options.keywords.get("run_once"):
+            return [task_id, *self.ran_once(task_id, host)]
         return [task_id]
+
+    def on_role_task(self, host: str, kind: str, data: dict) -> list[str]:
+        """A task of the role a `role` task included: the role's outcome so far, and the task's own counts."""
+        task_id = self.open_roles[host]
+        result = self.tasks[task_id][host]
+        if kind == "runner_on_start":
+            result.status = "running"
+            return [task_id]
+        res = data.get("res", {})
+        inner = HostResult()
+        _apply(inner, kind, res, None)
+        counts = result.values.setdefault("role_tasks", dict.fromkeys(COUNTED, 0))
+        counts[inner.status] += 1
+        result.end = _timestamp(data.get("end")) or result.end
+        worst = "failed" if counts["failed"] or counts["unreachable"] else "changed" if counts["changed"] else "ok"
+        result.status = worst if not (worst == "ok" and result.status == "changed") else "changed"
+        if inner.status in ("failed", "unreachable"):
+            result.rc, result.stdout, result.stderr = inner.rc, inner.stdout, inner.stderr
+            result.msg = f"{data.get('task', '')}: {inner.msg}"
+        return [task_id]
+
+    def ran_once(self, task_id: str, host: str) -> list[str]:
+        """`run_once`: Ansible ran the task on one host for all of them (and failed them all if it failed there);
+        the others say so, rather than not_run."""
+        ran = self.tasks[task_id][host]
+        if ran.status in ("pending", "running", "not_run"):
+            return []
+        changed = []
+        for other in self.hosts:
+            result = self.tasks[task_id].setdefault(other, HostResult())
+            if other != host and result.status in ("pending", "not_run"):
+                result.status = "failed" if ran.status in ("failed", "unreachable") else "skipped"
+                result.msg = f"run_once: {'failed' if result.status == 'failed' else 'ran'} on {host} for every host"
+                result.values = {"run_once_on": host}
+                changed.append(task_id)
+        return changed
 
     def on_block_end(self, ref: TaskRef, host: str, res: dict) -> list[str]:
         """A block's own result lists its children. Their events said everything but one thing, which a hidden
@@ -125,6 +173,15 @@ class RunResults:
                         result.end = finished
                     else:
                         result.status = "not_run"
+        for task_id, leaf in self.leaves.items():
+            ran = [h for h, r in self.tasks[task_id].items() if r.status not in ("not_run", "pending", "running")
+                   and "run_once_on" not in r.values]
+            if leaf.options.keywords.get("run_once") and ran:
+                self.ran_once(task_id, ran[0])
+            elif leaf.handler and succeeded and not interrupted:
+                for result in self.tasks[task_id].values():
+                    if result.status == "not_run":
+                        result.status, result.msg = "skipped", "not notified: no task that notifies it changed"
         self.status = "successful" if succeeded and not interrupted else "failed"
 
     def host_counts(self) -> dict[str, dict[str, int]]:
@@ -180,7 +237,7 @@ _TIMEOUT_WORDS = ("timed out", "did not complete within the requested time", "ma
                   "in the expected time frame", "Timeout exceeded")
 
 
-def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
+def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) -> None:
     if kind == "runner_on_unreachable" or res.get("unreachable"):
         result.status = "unreachable"
     elif kind == "runner_on_skipped" or res.get("skipped"):
@@ -198,16 +255,54 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
     if res.get("censored"):  # no_log: Ansible already replaced the result; keep its word only
         result.stdout = result.stderr = ""
         result.msg = _text(res.get("censored"))
-    if result.status == "failed" and leaf.options.timeout and any(w in result.msg for w in _TIMEOUT_WORDS):
-        result.msg = f"timed out after {leaf.options.timeout}s: {result.msg}"
+    timeout = leaf.options.timeout if leaf is not None else None
+    if result.status == "failed" and timeout and any(w in result.msg for w in _TIMEOUT_WORDS):
+        result.msg = f"timed out after {timeout}s: {result.msg}"
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
+    if isinstance(res.get("results"), list) and leaf is not None and _loops(leaf):
+        _summarise_loop(result, res["results"])
+    if leaf is not None and "delegate_to" in leaf.options.keywords:
+        result.values["delegated_to"] = _delegated_to(res, leaf.options.keywords["delegate_to"])
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
 
 
-def _reports_change(leaf: ModuleCall) -> bool:
+def _summarise_loop(result: HostResult, items: list) -> None:
+    """A loop's result on a host: one line per item (its label, status, rc, message), the stdout of all."""
+    summary = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        status = ("failed" if item.get("failed") else "skipped" if item.get("skipped") else
+                  "changed" if item.get("changed") else "ok")
+        summary.append({"item": item.get("_ansible_item_label", item.get(item.get("ansible_loop_var", "item"))),
+                        "status": status, "rc": item.get("rc"), "msg": _text(item.get("msg"))})
+    result.values["items"] = summary
+    result.values.pop("results", None)
+    counts = {status: sum(s["status"] == status for s in summary) for status in FINAL[:4]}
+    result.msg = f"{len(summary)} items: " + ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    results = [item for item in items if isinstance(item, dict)]
+    result.stdout = "\n".join(_text(item["stdout"]) for item in results if item.get("stdout"))
+    result.stderr = "\n".join(_text(item["stderr"]) for item in results if item.get("stderr"))
+
+
+def _delegated_to(res: dict, written: str) -> str:
+    """Where a delegated task ran: the host as the runbook names it, else the address Ansible connected to."""
+    items = res.get("results") if isinstance(res.get("results"), list) else []
+    delegated = next((r["_ansible_delegated_vars"] for r in [res, *items[:1]]
+                      if isinstance(r, dict) and isinstance(r.get("_ansible_delegated_vars"), dict)), {})
+    if delegated.get("ansible_delegated_host"):
+        return str(delegated["ansible_delegated_host"])
+    return written if "${" not in written else str(delegated.get("ansible_host") or written)
+
+
+def _loops(leaf: ModuleCall) -> bool:
+    return any(name == "loop" or name.startswith("with_") for name in leaf.options.keywords)
+
+
+def _reports_change(leaf: ModuleCall | None) -> bool:
     """A core module may say its "changed" means nothing (echo): such a result reads as ok."""
-    core = leaf.target.core if leaf.target is not None else None
+    core = leaf.target.core if leaf is not None and leaf.target is not None else None
     return core is None or core.reports_change
 
 

@@ -20,6 +20,9 @@ def write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
     (folder / "tasks").mkdir(parents=True)
     for name, text in sorted(role.texts.items()):  # as dumped at compile time, where its task lines were found
         (folder / "tasks" / f"{name}.yml").write_text(text)
+    if role.handlers_text:
+        (folder / "handlers").mkdir()
+        (folder / "handlers" / "main.yml").write_text(role.handlers_text)
     origins = _write_defaults(role, folder / "defaults" / "main")
     (folder / "meta").mkdir()
     (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), role.runbook.source.name))
@@ -28,6 +31,22 @@ def write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
             shutil.copytree(role.runbook.directory / files, folder / files,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return origins
+
+
+def copy_used_roles(compiled: Compiled, roles: Path) -> None:
+    """The existing roles `role:` tasks run, copied beside the generated ones: the project runs anywhere and holds
+    no path of this machine (a collection's role stays with its collection). The runbook's requirements.yml goes
+    where AWX looks for one (roles/ and collections/), for whoever installs the project elsewhere."""
+    for leaf in compiled.leaves:
+        found = leaf.args.role if leaf.module == "role" else None
+        if found is not None and found.source is not None and not (roles / found.name).exists():
+            shutil.copytree(found.source, roles / found.name, symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"))
+    requirements = compiled.runbook.requirements
+    if requirements is not None:
+        for folder in (roles, roles.parent / "collections"):
+            folder.mkdir(exist_ok=True)
+            shutil.copyfile(requirements, folder / "requirements.yml")
 
 
 def argument_specs(role: RoleOutput) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from ..options import OPTION_KEYS, read_timeout
 @dataclass(frozen=True)
 class Argument:
     name: str
-    kind: str  # how it is read: "text", "mode", "boolean", "mapping" (names to values) or "seconds"
+    kind: str  # how it is read: "text", "mode", "boolean", "mapping" (names to values),
+    # "variables" (variable names to values) or "seconds"
     required: bool = False
     aliases: tuple[str, ...] = ()  # other names it is given by, such as automatejs-core's (`command` for `cmd`)
 
@@ -119,6 +120,8 @@ def _read(reader: NodeReader, argument: Argument, node: yaml.Node) -> Any | None
         return reader.boolean(node, what)
     if argument.kind == "seconds":
         return read_timeout(reader, node)
+    if argument.kind == "variables":
+        return reader.variables(node, what)
     if argument.kind == "mapping":
         if not isinstance(node, yaml.MappingNode):
             reader.plain(node)
