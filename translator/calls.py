@@ -6,7 +6,7 @@ from typing import Any
 
 from . import variables
 from .model import ModuleCall, TaskOptions
-from .options import keyword
+from .options import become_plugin, keyword
 
 COMMAND_MODULES = ("ansible.builtin.command", "ansible.builtin.shell")
 
@@ -97,6 +97,8 @@ def emitted_keywords(values: dict[str, Any]) -> dict[str, Any]:
             fields[name] = items if isinstance(value, list) else items[0]
         elif kind == "names":
             fields[name] = list(value)
+        elif kind == "become_method" and "${" not in value:
+            fields[name] = become_plugin(value)  # ansible-lint's schema asks for the full name
         else:
             fields[name] = jinja_values(value)
     return fields

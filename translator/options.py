@@ -4,7 +4,6 @@ TaskOptions; ANSIBLE_KEYWORDS is the one table of Ansible's own keywords: how ea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import yaml
@@ -43,7 +42,7 @@ ANSIBLE_KEYWORDS: dict[str, Keyword] = {
     "run_once": Keyword("boolean", not_in_parallel=_STRATEGY.format(does="picks the one host")
                         + "put 'run_once' on the parallel block itself, or move the task out of the block"),
     "environment": Keyword("environment"),
-    "become_method": Keyword("text"),
+    "become_method": Keyword("become_method"),
     "check_mode": Keyword("flag"),
     "diff": Keyword("flag"),
     "args": Keyword("mapping", leaf_only=True),
@@ -169,6 +168,12 @@ def _ansible_keyword(reader: NodeReader, name: str, key_node: yaml.Node, node: y
     value = reader.plain(node)
     if kind == "text":
         return reader.string(node, name)
+    if kind == "become_method":
+        method = reader.string(node, name)
+        if method and "${" not in method and become_plugin(method) is None:
+            reader.error(node, f"'{name}': Ansible has no become plugin '{method}' (sudo, su, runas...)")
+            return None
+        return method
     if kind == "flag":
         if isinstance(value, bool) or (isinstance(value, str) and "${" in value):
             return value
@@ -215,9 +220,15 @@ def _loop(reader: NodeReader, name: str, key_node: yaml.Node, node: yaml.Node, v
     return None
 
 
-@cache
+def become_plugin(name: str) -> str | None:
+    """The full name of the become plugin a `become_method` names (su: ansible.builtin.su), None if none."""
+    from .modules._ansible import plugin_fqcn  # the modules package reads options: imported when first asked
+
+    return plugin_fqcn("become", name)
+
+
 def lookup_exists(name: str) -> bool:
     """Whether Ansible (with the installed collections) has a lookup plugin of this name, as `with_<name>`."""
-    from ansible.plugins.loader import lookup_loader
+    from .modules._ansible import plugin_fqcn
 
-    return lookup_loader.has_plugin(name)
+    return plugin_fqcn("lookup", name) is not None

@@ -49,7 +49,9 @@ def without_times(report: dict) -> dict:
 def record(case: Path, tmp_path: Path) -> None:
     private = tmp_path / "private"
     # `scratch` gives each recording fresh files, so "changed" is what gets recorded.
-    settings = RunSettings(extravars={"scratch": str(tmp_path)})
+    # A case's own hosts.yml (hosts on the local connection) stands in for a run on several hosts.
+    inventories = (case / "hosts.yml",) if (case / "hosts.yml").is_file() else ()
+    settings = RunSettings(extravars={"scratch": str(tmp_path)}, inventories=inventories)
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     execution = execute(compile_runbook(load_runbook(case)), settings, private,
@@ -133,3 +135,16 @@ def test_results_follow_task_paths_wherever_the_project_ran(case: Path):
     assert any("task_path" in event.get("event_data", {}) for event in recorded)
     moved = without_times(replay(case, elsewhere_and_renamed).to_json())
     assert moved == json.loads((case / "expected.json").read_text())
+
+
+def test_loops_run_once_roles_and_handlers_report_each_host_truthfully():
+    report = replay(EVENTS / "keyword-outcomes").to_json()
+    by_name = {entry["name"]: entry["results"] for entry in report["tasks"]}
+    assert by_name["items"]["web1"]["msg"] == "2 items: 2 changed"  # one result per host, its items summarised
+    assert [item["status"] for item in by_name["one item fails"]["web2"]["values"]["items"]] == ["changed", "failed"]
+    assert {host: r["status"] for host, r in by_name["once"].items()} == {"web1": "ok", "web2": "skipped"}
+    assert by_name["once"]["web2"]["msg"] == "run_once: ran on web1 for every host"
+    assert by_name["stamp role"]["web2"]["status"] == "changed"  # its role's copy changed the file
+    assert by_name["stamp role"]["web2"]["values"]["role_tasks"]["changed"] == 1
+    assert {r["status"] for r in by_name["changed handler"].values()} == {"ok"}
+    assert {r["status"] for r in by_name["quiet handler"].values()} == {"skipped"}

@@ -151,3 +151,15 @@ def _quiet():
     """Ansible's loader prints warnings for names it cannot import; here a miss is an answer."""
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         yield
+
+
+@cache
+def plugin_fqcn(plugin_type: str, name: str) -> str | None:
+    """The full name of a lookup or become plugin (su: ansible.builtin.su), None when Ansible has none."""
+    loaders = _plugin_loaders()
+    with _quiet():
+        try:
+            context = getattr(loaders, f"{plugin_type}_loader").find_plugin_with_context(name)
+        except Exception:  # a malformed name ("a..b") is not a plugin either
+            return None
+    return context.resolved_fqcn if context.resolved else None
