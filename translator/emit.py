@@ -18,6 +18,7 @@ from .calls import (
     user_choice_noqa,
     with_keywords,
 )
+from .errors import Diagnostic, RunbookInvalid
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions, iter_includes
 from .options import keyword, strategy_keywords
 
@@ -127,6 +128,7 @@ def role_names(runbook: Runbook) -> dict[Path, str]:
 
 def compile_runbook(runbook: Runbook) -> Compiled:
     roles = role_names(runbook)
+    _check_role_names(runbook, set(roles.values()))
     emitter = _Emitter(runbook, roles)
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())
@@ -155,6 +157,15 @@ def compile_runbook(runbook: Runbook) -> Compiled:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
     return Compiled(runbook, role, play, emitter.roles, _dump_tasks(emitter.roles, played))
+
+
+def _check_role_names(runbook: Runbook, generated: set[str]) -> None:
+    """An existing role a `role` task runs sits beside the generated roles: it cannot share a name with one."""
+    clashes = [Diagnostic(leaf.location, f"role '{leaf.args.role.name}' has the name of the role rb2ansible makes "
+                                         f"of a runbook here; rename that runbook")
+               for leaf in runbook.leaves() if leaf.module == "role" and leaf.args.role.name in generated]
+    if clashes:
+        raise RunbookInvalid(clashes)
 
 
 def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]) -> dict[tuple[str, int], TaskRef]:

@@ -16,6 +16,9 @@ def describe(runbook: Runbook) -> list[str]:
         lines += _parallel(runbook.root, TaskOptions(), 1)
     else:
         lines += _serial(runbook.root.children, TaskOptions(), 1)
+    if runbook.handlers:
+        lines.append("  handlers, each run once per host at the end of the play where a task notifying it changed: "
+                     + ", ".join(f"{handler.name} [{handler.module}]" for handler in runbook.handlers))
     return lines
 
 

@@ -178,6 +178,7 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
     for role in compiled.roles.values():
         origins.update(role_files.write_role(role, project / "roles" / role.name))
     role_files.copy_used_roles(compiled, project / "roles")
+    role_files.copy_requirements(compiled, project)
     role_files.write_lint_ignores(compiled, project)
     role_files.vendor_collection(project / "collections")
     role_files.write_easy_collection(compiled, project / "collections")
@@ -271,7 +272,8 @@ def write_roles(compiled: Compiled, directory: Path) -> Path:
     role_files.vendor_collection(collections)
     role_files.write_easy_collection(compiled, collections)
     (directory / "ansible.cfg").write_text(ansible_config(roles_path=".", project=False))
-    for written in [*(directory / role for role in compiled.roles), collections]:
+    used = role_files.copy_used_roles(compiled, directory)
+    for written in [*(directory / role for role in compiled.roles), *used, collections]:
         _owner_only(written)
     for name in ("ansible.cfg", ".ansible-lint-ignore", MARKER):
         if (directory / name).exists():

@@ -33,18 +33,27 @@ def write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
     return origins
 
 
-def copy_used_roles(compiled: Compiled, roles: Path) -> None:
+def copy_used_roles(compiled: Compiled, roles: Path) -> list[Path]:
     """The existing roles `role:` tasks run, copied beside the generated ones: the project runs anywhere and holds
-    no path of this machine (a collection's role stays with its collection). The runbook's requirements.yml goes
-    where AWX looks for one (roles/ and collections/), for whoever installs the project elsewhere."""
+    no path of this machine (a collection's role stays with its collection). Returns the copies."""
+    copied = []
     for leaf in compiled.leaves:
         found = leaf.args.role if leaf.module == "role" else None
-        if found is not None and found.source is not None and not (roles / found.name).exists():
+        if found is not None and found.source is not None and roles / found.name not in copied:
+            if (roles / found.name).exists():  # `export --role` rewrites its directory in place
+                shutil.rmtree(roles / found.name)
             shutil.copytree(found.source, roles / found.name, symlinks=True,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"))
+            copied.append(roles / found.name)
+    return copied
+
+
+def copy_requirements(compiled: Compiled, project: Path) -> None:
+    """The runbook's requirements.yml, where AWX looks for one (roles/ and collections/), for whoever installs
+    the project elsewhere."""
     requirements = compiled.runbook.requirements
     if requirements is not None:
-        for folder in (roles, roles.parent / "collections"):
+        for folder in (project / "roles", project / "collections"):
             folder.mkdir(exist_ok=True)
             shutil.copyfile(requirements, folder / "requirements.yml")
 

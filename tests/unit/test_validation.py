@@ -49,7 +49,7 @@ def test_core_modules_are_the_files_of_the_modules_package():
         "role": "ansible.builtin.include_role", "shell": "ansible.builtin.shell",
         "template": "ansible.builtin.template"}
     assert modules.core("serial") is None and modules.core("_core") is None
-    assert list(modules.CORE_MODULES) == ["echo", "file", "shell", "template", "serial", "parallel", "include"]
+    assert list(modules.CORE_MODULES) == ["echo", "file", "role", "shell", "template", "serial", "parallel", "include"]
 
 
 def test_module_arguments_are_typed_after_the_builder():
