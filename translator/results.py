@@ -260,28 +260,30 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) ->
         result.msg = f"timed out after {timeout}s: {result.msg}"
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
     if isinstance(res.get("results"), list) and leaf is not None and _loops(leaf):
-        _summarise_loop(result, res["results"])
+        _summarise_loop(result, res["results"], hidden=bool(leaf.options.no_log or res.get("censored")))
     if leaf is not None and "delegate_to" in leaf.options.keywords:
         result.values["delegated_to"] = _delegated_to(res, leaf.options.keywords["delegate_to"])
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
 
 
-def _summarise_loop(result: HostResult, items: list) -> None:
-    """A loop's result on a host: one line per item (its label, status, rc, message), the stdout of all."""
+def _summarise_loop(result: HostResult, items: list, hidden: bool) -> None:
+    """A loop's result on a host: one line per item (its label, status, rc, message), the stdout of all.
+    Under no_log only each item's status is kept: a label or a message may be the secret itself."""
     summary = []
     for item in items:
         if not isinstance(item, dict):
             continue
         status = ("failed" if item.get("failed") else "skipped" if item.get("skipped") else
                   "changed" if item.get("changed") else "ok")
-        summary.append({"item": item.get("_ansible_item_label", item.get(item.get("ansible_loop_var", "item"))),
-                        "status": status, "rc": item.get("rc"), "msg": _text(item.get("msg"))})
+        label = item.get("_ansible_item_label", item.get(item.get("ansible_loop_var", "item")))
+        summary.append({"item": None if hidden else label, "status": status,
+                        "rc": None if hidden else item.get("rc"), "msg": "" if hidden else _text(item.get("msg"))})
     result.values["items"] = summary
     result.values.pop("results", None)
     counts = {status: sum(s["status"] == status for s in summary) for status in FINAL[:4]}
     result.msg = f"{len(summary)} items: " + ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-    results = [item for item in items if isinstance(item, dict)]
+    results = [item for item in items if isinstance(item, dict) and not hidden]
     result.stdout = "\n".join(_text(item["stdout"]) for item in results if item.get("stdout"))
     result.stderr = "\n".join(_text(item["stderr"]) for item in results if item.get("stderr"))
 

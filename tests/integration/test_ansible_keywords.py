@@ -188,3 +188,20 @@ tasks:
     assert missing.returncode == 2
     assert "role 'acme.web' not found" in missing.stderr
     assert "ansible-galaxy role install acme.web" in missing.stderr
+
+
+def test_a_no_log_loop_keeps_its_items_out_of_output_and_results(rb2ansible, tmp_path):
+    runbook = write_runbook(tmp_path / "rb", """
+name: hidden loop
+tasks:
+- name: secret loop
+  shell: echo ${item}
+  loop: [s3cr3t-one, s3cr3t-two]
+  no_log: true
+""")
+
+    ran = rb2ansible("run", str(runbook))
+
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert "s3cr3t" not in ran.stdout + ran.stderr + json.dumps(ran.results)
+    assert "hidden" in task(ran.results, "secret loop")["msg"]

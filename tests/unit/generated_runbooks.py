@@ -163,12 +163,18 @@ deep_values = st.builds(nested, values, st.integers(90, 110), st.booleans())  # 
 GOOD_MODULE_KEYS = ["echo", "shell", "file", "template", "serial", "parallel", "include", "debug",
                     "ansible.builtin.command"]
 BAD_MODULE_KEYS = ["lineinfile", "nosuchmodule", "systemd-helper/create", "echoo", "role"]
+# Ansible's keywords that are valid anywhere a generated task may sit (parallel children too): not notify,
+# run_once, any_errors_fatal or throttle, which a parallel block's children cannot carry.
 OPTIONS = ["when", "sudo", "sudo_user", "ignore_errors", "timeout", "retries", "delay", "until", "tags", "vars",
-           "register", "no_log"]
+           "register", "no_log", "delegate_to", "environment", "become_method", "check_mode", "diff",
+           "changed_when", "failed_when", "loop"]
 GOOD_OPTION_VALUES = {
     "when": ["\"${x} == 'y'\"", "true"], "sudo": ["true", "false"], "sudo_user": ["root"], "ignore_errors": ["true"],
     "timeout": ["5"], "retries": ["2"], "delay": ["1"], "until": ["\"${r}\""], "tags": ["t", "[t, u]"],
     "vars": ["{x: 1}"], "register": ["r"], "no_log": ["true"],
+    "delegate_to": ["localhost", "\"${x}\""], "environment": ["{A: \"${x}\"}"], "become_method": ["su"],
+    "check_mode": ["false", "\"${x}\""], "diff": ["true"], "changed_when": ["false", "\"${x} == 1\""],
+    "failed_when": ["\"${x} != 1\""], "loop": ["[1, 2]", "\"${x}\""],
 }
 BAD_OPTIONS = {"when": "\"${x\"", "timeout": "0", "register": "\"not a name\"", "wehn": "x", "loop": "[1, 2]"}
 
@@ -344,7 +350,7 @@ CLEAN_ARGUMENTS = {
     "ansible.builtin.command": Scalar("echo hi"),
     "include": Map([(Scalar("runbook"), Scalar("inc.yml"))]),
 }
-LEAF_OPTIONS = ["timeout", "retries", "delay", "until", "register"]
+LEAF_OPTIONS = ["timeout", "retries", "delay", "until", "register", "changed_when", "failed_when", "loop"]
 
 
 @st.composite
