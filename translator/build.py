@@ -62,6 +62,7 @@ class _RunbookBuilder:
         self.including = including  # the runbooks that include this one, to refuse cycles
         self.names: dict[str, Location] = {}  # task names seen so far: each is unique in its runbook
         self.in_parallel = in_parallel  # whether the tasks being read are children of a parallel block
+        self.inlined = in_parallel  # an included runbook run inside a parallel block: its tasks join that role
         self.notified: list[tuple[str, yaml.Node]] = []  # each handler a `notify` names, where it is named
 
     # -- the runbook ---------------------------------------------------------------------------
@@ -242,6 +243,10 @@ class _RunbookBuilder:
         """What a task's Ansible keywords need from where they are: handlers to notify, a strategy to apply them."""
         if "notify" in options.keywords:
             self.notified += [(name, keys["notify"][1]) for name in options.keywords["notify"]]
+            if self.inlined:
+                self.reader.error(keys["notify"][0], "'notify' cannot be used in a runbook included inside a "
+                                                     "parallel block: its tasks run in the including runbook's "
+                                                     "role, where its handlers are not; include it outside the block")
         if self.in_parallel:
             for key in options.keywords:
                 if keyword(key).strategy:

@@ -205,6 +205,7 @@ class _Emitter:
         self.names: set[str] = set()
         # the registered leaves of the parallel block being emitted, each with whether its result is hidden
         self.registers: list[tuple[ModuleCall, bool]] = []
+        self.notifiers: dict[str, ModuleCall] = {}  # its leaves that notify handlers, by leaf id
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -288,13 +289,33 @@ class _Emitter:
     def parallel(self, block: ParallelBlock, inherited: TaskOptions) -> list[AnsibleTask]:
         """One task of the dispatcher action, whose tasks file lists the block's branches; the registers of
         every child then become host variables again, as if the children had run in the play itself."""
-        self.registers = []
+        self.registers, self.notifiers = [], {}
         dispatcher, branch_ids = self.dispatcher(block, inherited)
         dispatcher.ref = TaskRef("parallel", tuple(branch_ids.values()), branch_ids)
-        if not self.registers:
+        if not self.registers and not self.notifiers:
             return [dispatcher]
         variable = dispatcher.fields["register"] = f"{self.role}_rb2a_block_{dispatcher.ref.leaf_ids[0]}"
-        return [dispatcher, *(self.expose(leaf, hidden, variable) for leaf, hidden in self.registers)]
+        notifications = [self.notification(self.notifiers[leaf_id], suffix, variable)
+                         for suffix, leaf_id in branch_ids.items() if leaf_id in self.notifiers]
+        return [dispatcher, *(self.expose(leaf, hidden, variable) for leaf, hidden in self.registers),
+                *notifications]
+
+    def notification(self, leaf: ModuleCall, suffix: str, block_variable: str) -> AnsibleTask:
+        """`notify` inside a parallel block: the strategy, which notifies handlers, saw only the dispatcher. So a
+        task after it notifies the child's handlers on each host where the dispatcher's result says the child
+        changed. The child's uuid is the dispatcher's (hex and dashes, no dot) then its suffix: anchored so,
+        `-b0.0` does not also match a nested `-b1.0-b0.0`."""
+        pattern = "^[^.]*" + suffix.replace(".", "\\.") + "$"
+        changed = (f"{block_variable}.children | selectattr('uuid', 'search', '{pattern}') "
+                   "| selectattr('status', 'equalto', 'changed') | list | length > 0")
+        fields: dict[str, Any] = {
+            "name": self.name(f"Notify for {_display(leaf.name)}"),
+            "ansible.builtin.assert": {"that": [True], "quiet": True},
+            "changed_when": changed,
+            "notify": list(leaf.options.keywords["notify"]),
+            "tags": ["always"],
+        }
+        return AnsibleTask(f"{self.comment(leaf, leaf.module)}: notify", fields)
 
     def dispatcher(self, block: ParallelBlock, inherited: TaskOptions) -> tuple[AnsibleTask, dict[str, str]]:
         """The block's dispatcher task and, by child uuid suffix (see the action's docs), the leaf ids of its
@@ -327,7 +348,11 @@ class _Emitter:
         if isinstance(task, ModuleCall):
             if options.register:
                 self.registers.append((task, bool(options.no_log)))
-            return self.leaf(task, options, in_parallel=True), {"": task.task_id}
+            entry = self.leaf(task, options, in_parallel=True)
+            if "notify" in entry.fields:  # notified from after the dispatcher (see notification)
+                self.notifiers[task.task_id] = task
+                del entry.fields["notify"]
+            return entry, {"": task.task_id}
         if isinstance(task, ParallelBlock):
             return self.dispatcher(task, inherited)
         if isinstance(task, IncludeBlock):

@@ -34,8 +34,7 @@ _STRATEGY = "Ansible's strategy {does}, and it does not run a parallel block's c
 ANSIBLE_KEYWORDS: dict[str, Keyword] = {
     "loop": Keyword("loop", leaf_only=True),
     "loop_control": Keyword("loop_control", leaf_only=True),
-    "notify": Keyword("names", leaf_only=True, not_in_parallel=_STRATEGY.format(does="notifies handlers")
-                      + "notify from a task after the block (say with 'changed_when' on a registered result)"),
+    "notify": Keyword("names", leaf_only=True),  # inside parallel: notified after the dispatcher (emit.py)
     "changed_when": Keyword("condition", leaf_only=True),
     "failed_when": Keyword("condition", leaf_only=True),
     "delegate_to": Keyword("text"),

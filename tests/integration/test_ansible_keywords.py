@@ -61,7 +61,16 @@ tasks:
   - name: delegated child
     shell: echo ${{inventory_hostname}} > ${{out}}/${{inventory_hostname}}.delegated
     delegate_to: localhost
+  - name: notifying child
+    shell: "true"
+    notify: child changed
+  - name: quiet child
+    shell: "true"
+    changed_when: false
+    notify: never notified
 handlers:
+- name: child changed
+  shell: echo handled >> ${{out}}/${{inventory_hostname}}.child-handler
 - name: record change
   shell: echo handled >> ${{out}}/${{inventory_hostname}}.handler
 - name: never notified
@@ -77,6 +86,7 @@ def assert_keyword_effects(out: Path, hosts: list[str]) -> None:
         assert (out / f"{host}.env").read_text() == f"hi {host}\n"
         assert sorted((out / f"{host}.child").read_text().splitlines()) == ["child x", "child y"]
         assert (out / f"{host}.delegated").read_text() == f"{host}\n"
+        assert (out / f"{host}.child-handler").read_text() == "handled\n"  # notified from inside parallel
     assert (out / "once.txt").read_text().splitlines() in ([hosts[0]], [hosts[1]])
 
 
