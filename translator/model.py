@@ -58,8 +58,6 @@ class TaskOptions:
 
     def inherit(self, outer: TaskOptions) -> TaskOptions:
         """These options seen from inside a block carrying `outer`: inner values win."""
-        from .options import inherited_keywords  # the keyword table lives with the reading of keywords
-
         return TaskOptions(
             when=outer.when + self.when,
             sudo=self.sudo if self.sudo is not None else outer.sudo,
@@ -73,8 +71,16 @@ class TaskOptions:
             vars={**outer.vars, **self.vars},
             register=self.register,
             no_log=self.no_log if self.no_log is not None else outer.no_log,
-            keywords=inherited_keywords(outer.keywords, self.keywords),
+            keywords=_inherited_keywords(outer.keywords, self.keywords),
         )
+
+
+def _inherited_keywords(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
+    """Ansible keywords seen from inside a block: inner values win; environments add up, as in Ansible."""
+    merged = {**outer, **inner}
+    if isinstance(outer.get("environment"), dict) and isinstance(inner.get("environment"), dict):
+        merged["environment"] = {**outer["environment"], **inner["environment"]}
+    return merged
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ class Keyword:
 
 _STRATEGY = "Ansible's strategy {does}, and it does not run a parallel block's children; "
 
-
 ANSIBLE_KEYWORDS: dict[str, Keyword] = {
     "loop": Keyword("loop", leaf_only=True),
     "loop_control": Keyword("loop_control", leaf_only=True),
@@ -100,14 +99,6 @@ def read_options(reader: NodeReader, keys: dict[str, tuple[yaml.Node, yaml.Node]
     values["tags"] = tuple([tags] if isinstance(tags, str) else tags or ())
     values["vars"] = values.get("vars") or {}
     return TaskOptions(**values)
-
-
-def inherited_keywords(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
-    """Ansible keywords seen from inside a block: inner values win; environments add up, as in Ansible."""
-    merged = {**outer, **inner}
-    if isinstance(outer.get("environment"), dict) and isinstance(inner.get("environment"), dict):
-        merged["environment"] = {**outer["environment"], **inner["environment"]}
-    return merged
 
 
 def strategy_keywords(values: dict[str, Any]) -> dict[str, Any]:
