@@ -160,10 +160,19 @@ def compile_runbook(runbook: Runbook) -> Compiled:
 
 
 def _check_role_names(runbook: Runbook, generated: set[str]) -> None:
-    """An existing role a `role` task runs sits beside the generated roles: it cannot share a name with one."""
-    clashes = [Diagnostic(leaf.location, f"role '{leaf.args.role.name}' has the name of the role rb2ansible makes "
-                                         f"of a runbook here; rename that runbook")
-               for leaf in runbook.leaves() if leaf.module == "role" and leaf.args.role.name in generated]
+    """An existing role a `role` task runs is copied beside the generated roles, under its own name: it cannot
+    share that name with a generated role, or with another role from elsewhere."""
+    clashes, sources = [], {}
+    for leaf in runbook.leaves():
+        role = leaf.args.role if leaf.module == "role" else None
+        if role is None:
+            continue
+        if role.name in generated:
+            clashes.append(Diagnostic(leaf.location, f"role '{role.name}' has the name of the role rb2ansible "
+                                                     f"makes of a runbook here; rename that runbook"))
+        elif sources.setdefault(role.name, role.source) != role.source:
+            clashes.append(Diagnostic(leaf.location, f"two different roles are named '{role.name}' "
+                                                     f"({sources[role.name]} and {role.source}); rename one"))
     if clashes:
         raise RunbookInvalid(clashes)
 

@@ -181,3 +181,17 @@ def test_template_variables_join_the_vars_a_task_inherits(tmp_path: Path):
                                        " variables: {a: 1}}\n")
     [block] = compile_runbook(load_runbook(path)).tasks
     assert block.block[0].fields["vars"] == {"a": 1, "b": 2}
+
+
+def test_roles_that_would_share_a_directory_in_the_project_are_refused(tmp_path):
+    for folder in ("a/web", "b/web", "roles/clash"):
+        (tmp_path / folder / "tasks").mkdir(parents=True)
+        (tmp_path / folder / "tasks" / "main.yml").write_text("- name: X\n  ansible.builtin.debug: {msg: x}\n")
+    (tmp_path / "run.yml").write_text("name: clash\ntasks:\n- {name: one, role: ./a/web}\n"
+                                      "- {name: two, role: ./b/web}\n- {name: again, role: ./a/web}\n"
+                                      "- {name: mine, role: clash}\n")
+    with pytest.raises(RunbookInvalid) as raised:
+        compile_runbook(load_runbook(tmp_path))
+    assert [(d.location.line, d.message.split(";")[0]) for d in raised.value.diagnostics] == [
+        (4, f"two different roles are named 'web' ({tmp_path / 'a/web'} and {tmp_path / 'b/web'})"),
+        (6, "role 'clash' has the name of the role rb2ansible makes of a runbook here")]
