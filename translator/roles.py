@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -76,9 +77,13 @@ def roles_paths() -> tuple[str, ...]:
 
 @cache
 def collections_paths() -> tuple[str, ...]:
+    """Where Ansible finds collections: its collections_path, then (as it does by default) Python's path."""
     from ansible import constants
 
-    return tuple(os.path.expanduser(p) for p in constants.COLLECTIONS_PATHS)
+    paths = [os.path.expanduser(p) for p in constants.COLLECTIONS_PATHS]
+    if constants.COLLECTIONS_SCAN_SYS_PATH:
+        paths += [p for p in sys.path if is_dir(Path(p) / "ansible_collections")]
+    return tuple(paths)
 
 
 

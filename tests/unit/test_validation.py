@@ -195,3 +195,20 @@ def test_roles_that_would_share_a_directory_in_the_project_are_refused(tmp_path)
     assert [(d.location.line, d.message.split(";")[0]) for d in raised.value.diagnostics] == [
         (4, f"two different roles are named 'web' ({tmp_path / 'a/web'} and {tmp_path / 'b/web'})"),
         (6, "role 'clash' has the name of the role rb2ansible makes of a runbook here")]
+
+
+def test_requirements_beside_the_runbook_are_checked_at_validation(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANSIBLE_ROLES_PATH", str(tmp_path / "installed"))
+    (tmp_path / "installed" / "acme.present" / "tasks").mkdir(parents=True)
+    (tmp_path / "run.yml").write_text("name: needs roles\ntasks:\n- {name: hi, echo: hi}\n")
+    (tmp_path / "requirements.yml").write_text("roles:\n- name: acme.present\n- name: acme.absent\n"
+                                               "- src: https://example.invalid/role.tar.gz\n"
+                                               "collections:\n- nobody.nocollection\n")
+    result = rb2ansible("validate", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.replace(f"{tmp_path}/", "").splitlines()[::4] == [
+        "requirements.yml:3:3: error: requirements.yml lists role 'acme.absent', which is not installed; "
+        "run: ansible-galaxy install -r requirements.yml",
+        "requirements.yml:6:3: error: requirements.yml lists collection 'nobody.nocollection', which is not "
+        "installed; run: ansible-galaxy install -r requirements.yml",
+        "2 errors; nothing was run"]
