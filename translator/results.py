@@ -137,12 +137,22 @@ class RunResults:
         changed = []
         for other in self.hosts:
             result = self.tasks[task_id].setdefault(other, HostResult())
-            if other != host and result.status in ("pending", "not_run"):
+            if other != host and result.status in ("pending", "not_run") and self.in_play(other, task_id):
                 result.status = "failed" if ran.status in ("failed", "unreachable") else "skipped"
-                result.msg = f"run_once: {'failed' if result.status == 'failed' else 'ran'} on {host} for every host"
+                result.msg = f"run_once: ran on {host} for every host ({ran.status} there)"
                 result.values = {"run_once_on": host}
                 changed.append(task_id)
         return changed
+
+    def in_play(self, host: str, task_id: str) -> bool:
+        """Whether the host was still in the play when the task ran: no task before it failed there unignored."""
+        for leaf_id, leaf in self.leaves.items():
+            if leaf_id == task_id:
+                return True
+            result = self.tasks[leaf_id].get(host)
+            if result is not None and result.status in ("failed", "unreachable") and not leaf.options.ignore_errors:
+                return False
+        return True
 
     def on_block_end(self, ref: TaskRef, host: str, res: dict) -> list[str]:
         """A block's own result lists its children. Their events said everything but one thing, which a hidden

@@ -143,7 +143,7 @@ def test_loops_run_once_roles_and_handlers_report_each_host_truthfully():
     assert by_name["items"]["web1"]["msg"] == "2 items: 2 changed"  # one result per host, its items summarised
     assert [item["status"] for item in by_name["one item fails"]["web2"]["values"]["items"]] == ["changed", "failed"]
     assert {host: r["status"] for host, r in by_name["once"].items()} == {"web1": "ok", "web2": "skipped"}
-    assert by_name["once"]["web2"]["msg"] == "run_once: ran on web1 for every host"
+    assert by_name["once"]["web2"]["msg"] == "run_once: ran on web1 for every host (ok there)"
     assert by_name["stamp role"]["web2"]["status"] == "changed"
     # its role's copy changed the file, and a failure the role ignores itself does not fail it
     assert by_name["stamp role"]["web2"]["values"]["role_tasks"] == {"ok": 2, "changed": 1, "failed": 0,
