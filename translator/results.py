@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .emit import Compiled, TaskRef
-from .model import ModuleCall
+from .model import ModuleCall, Task
 
 FINAL = ("ok", "changed", "failed", "skipped", "unreachable", "not_run")
 COUNTED = ("ok", "changed", "failed", "skipped", "unreachable")
@@ -51,6 +51,8 @@ class RunResults:
         # host -> the `role` task whose role's tasks are running there: include_role's own event comes first,
         # then the role's tasks, until the next task of the runbook starts on that host.
         self.open_roles: dict[str, str] = {}
+        self.run_once = {leaf.task_id for leaf in _run_once_leaves(self.compiled.runbook.root)}
+        self.run_once |= {leaf.task_id for leaf in self.leaves.values() if leaf.options.keywords.get("run_once")}
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -102,7 +104,7 @@ class RunResults:
         if leaf.module == "role" and result.status == "ok":
             self.open_roles[host] = task_id
             result.values = {}
-        if leaf.options.keywords.get("run_once"):
+        if task_id in self.run_once:
             return [task_id, *self.ran_once(task_id, host)]
         return [task_id]
 
@@ -188,7 +190,7 @@ class RunResults:
         for task_id, leaf in self.leaves.items():
             ran = [h for h, r in self.tasks[task_id].items() if r.status not in ("not_run", "pending", "running")
                    and "run_once_on" not in r.values]
-            if leaf.options.keywords.get("run_once") and ran:
+            if task_id in self.run_once and ran:
                 self.ran_once(task_id, ran[0])
             elif leaf.handler and succeeded and not interrupted:
                 for result in self.tasks[task_id].values():
@@ -277,6 +279,18 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) ->
         result.values["delegated_to"] = _delegated_to(res, leaf.options.keywords["delegate_to"])
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
+
+
+def _run_once_leaves(task: Task, inherited: bool = False):
+    """The leaves that run once, their own `run_once` or a block's around them (a parallel block's is its
+    dispatcher's: its children run on the one host the dispatcher runs on)."""
+    once = inherited or bool(task.options.keywords.get("run_once"))
+    if isinstance(task, ModuleCall):
+        if once:
+            yield task
+        return
+    for child in task.children:
+        yield from _run_once_leaves(child, once)
 
 
 def _summarise_loop(result: HostResult, items: list, hidden: bool) -> None:

@@ -144,6 +144,8 @@ def test_loops_run_once_roles_and_handlers_report_each_host_truthfully():
     assert [item["status"] for item in by_name["one item fails"]["web2"]["values"]["items"]] == ["changed", "failed"]
     assert {host: r["status"] for host, r in by_name["once"].items()} == {"web1": "ok", "web2": "skipped"}
     assert by_name["once"]["web2"]["msg"] == "run_once: ran on web1 for every host (ok there)"
+    # a parallel block's run_once is its dispatcher's: the children ran on web1 only
+    assert {host: r["status"] for host, r in by_name["second of two"].items()} == {"web1": "ok", "web2": "skipped"}
     assert by_name["stamp role"]["web2"]["status"] == "changed"
     # its role's copy changed the file, and a failure the role ignores itself does not fail it
     assert by_name["stamp role"]["web2"]["values"]["role_tasks"] == {"ok": 2, "changed": 1, "failed": 0,
