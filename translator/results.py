@@ -51,8 +51,9 @@ class RunResults:
         # host -> the `role` task whose role's tasks are running there: include_role's own event comes first,
         # then the role's tasks, until the next task of the runbook starts on that host.
         self.open_roles: dict[str, str] = {}
-        self.run_once = {leaf.task_id for leaf in _run_once_leaves(self.compiled.runbook.root)}
-        self.run_once |= {leaf.task_id for leaf in self.leaves.values() if leaf.options.keywords.get("run_once")}
+        # Ansible's keywords as each leaf has them, a block's around it included (handlers have their own only).
+        self.keywords = {leaf.task_id: leaf.options.keywords for leaf in self.leaves.values()}
+        self.keywords.update(_effective_keywords(self.compiled.runbook.root, {}))
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -104,7 +105,9 @@ class RunResults:
         if leaf.module == "role" and result.status == "ok":
             self.open_roles[host] = task_id
             result.values = {}
-        if task_id in self.run_once:
+        if "delegate_to" in self.keywords[task_id]:
+            result.values["delegated_to"] = _delegated_to(data.get("res", {}), self.keywords[task_id]["delegate_to"])
+        if self.keywords[task_id].get("run_once"):
             return [task_id, *self.ran_once(task_id, host)]
         return [task_id]
 
@@ -190,7 +193,7 @@ class RunResults:
         for task_id, leaf in self.leaves.items():
             ran = [h for h, r in self.tasks[task_id].items() if r.status not in ("not_run", "pending", "running")
                    and "run_once_on" not in r.values]
-            if task_id in self.run_once and ran:
+            if self.keywords[task_id].get("run_once") and ran:
                 self.ran_once(task_id, ran[0])
             elif leaf.handler and succeeded and not interrupted:
                 for result in self.tasks[task_id].values():
@@ -275,22 +278,20 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) ->
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
     if isinstance(res.get("results"), list) and leaf is not None and _loops(leaf):
         _summarise_loop(result, res["results"], hidden=bool(leaf.options.no_log or res.get("censored")))
-    if leaf is not None and "delegate_to" in leaf.options.keywords:
-        result.values["delegated_to"] = _delegated_to(res, leaf.options.keywords["delegate_to"])
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
 
 
-def _run_once_leaves(task: Task, inherited: bool = False):
-    """The leaves that run once, their own `run_once` or a block's around them (a parallel block's is its
+def _effective_keywords(task: Task, inherited: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Leaf id -> the Ansible keywords that apply to it, its blocks' included (a parallel block's run_once is its
     dispatcher's: its children run on the one host the dispatcher runs on)."""
-    once = inherited or bool(task.options.keywords.get("run_once"))
+    keywords = {**inherited, **task.options.keywords}
     if isinstance(task, ModuleCall):
-        if once:
-            yield task
-        return
+        return {task.task_id: keywords}
+    found: dict[str, dict[str, Any]] = {}
     for child in task.children:
-        yield from _run_once_leaves(child, once)
+        found.update(_effective_keywords(child, keywords))
+    return found
 
 
 def _summarise_loop(result: HostResult, items: list, hidden: bool) -> None:
