@@ -51,6 +51,9 @@ ANSIBLE_KEYWORDS: dict[str, Keyword] = {
 }
 # `with_<lookup>`: a loop over what the lookup plugin returns, for every lookup Ansible has.
 WITH_LOOKUP = Keyword("loop", leaf_only=True)
+# The lookups people loop with, for a "did you mean" (any other lookup plugin is accepted too).
+_LOOKUPS = {"items", "list", "dict", "fileglob", "lines", "nested", "subelements", "together", "sequence",
+            "indexed_items", "flattened", "first_found", "random_choice", "inventory_hostnames", "file"}
 LOOP_CONTROL_KEYS = {"loop_var", "index_var", "label", "pause", "extended", "extended_allitems", "break_when"}
 
 OPTION_KEYS = {"when", "sudo", "sudo_user", "become_user", "ignore_errors", "timeout", "retries", "delay",
@@ -201,7 +204,7 @@ def _loop(reader: NodeReader, name: str, key_node: yaml.Node, node: yaml.Node, v
     if name.startswith("with_"):
         lookup = name[len("with_"):]
         if not lookup_exists(lookup):
-            reader.error(key_node, f"'{name}': Ansible has no lookup plugin '{lookup}'")
+            reader.error(key_node, f"'{name}': Ansible has no lookup plugin '{lookup}'{hint(lookup, _LOOKUPS)}")
             return None
         return value
     if isinstance(value, list) or (isinstance(value, str) and ("${" in value or "{{" in value)):
