@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .ansible_warnings import AnsibleWarnings
 from .emit import Compiled, TaskRef
 from .model import ModuleCall
+from .tag_selection import TagSelection
 
 FINAL = ("ok", "changed", "failed", "skipped", "unreachable", "not_run")
 COUNTED = ("ok", "changed", "failed", "skipped", "unreachable")
@@ -25,6 +27,7 @@ class HostResult:
     end: float | None = None
     values: dict[str, Any] = field(default_factory=dict)  # other values the module returned
     diff: list[dict[str, Any]] = field(default_factory=list)  # before/after, with --diff
+    ran_on: str | None = None  # for a task Ansible runs once for all hosts: the host it ran on, if another
 
     @property
     def duration(self) -> float | None:
@@ -44,10 +47,13 @@ class RunResults:
     finished: float | None = None
     status: str = "running"
     interrupted: bool = False
+    selection: TagSelection = field(default_factory=TagSelection)  # --tags / --skip-tags of the run
+    warnings: AnsibleWarnings = field(default_factory=AnsibleWarnings)
 
     def __post_init__(self) -> None:
         self.leaves: dict[str, ModuleCall] = {leaf.task_id: leaf for leaf in self.compiled.leaves}
         self.tasks = {task_id: {} for task_id in self.leaves}
+        self.left_out = self.selection.leaves_left_out(self.compiled.runbook.root)
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -55,6 +61,7 @@ class RunResults:
         """Take one ansible-runner event; returns the ids of the leaves it changed."""
         kind = event.get("event", "")
         data = event.get("event_data", {})
+        self.warnings.from_event(kind, event.get("stdout", ""))
         if kind == "playbook_on_start" and self.started is None:
             self.started = _timestamp(event.get("created"))
         if kind == "playbook_on_stats":
@@ -91,7 +98,9 @@ class RunResults:
             return [task_id]
         result.start = result.start or start
         result.end = end
-        _apply(result, kind, data.get("res", {}), self.leaves[task_id])
+        leaf = self.leaves[task_id]
+        _apply(result, kind, data.get("res", {}), leaf)
+        self.warnings.from_result(data.get("res", {}), " › ".join(leaf.path))
         return [task_id]
 
     def on_block_end(self, ref: TaskRef, host: str, res: dict) -> list[str]:
@@ -114,18 +123,49 @@ class RunResults:
     # -- the end -------------------------------------------------------------------------------
 
     def finish(self, succeeded: bool, finished: float, interrupted: bool = False) -> None:
+        """Every task gets a final status on every host: what no event settled is decided here, once."""
         self.finished = finished
         self.interrupted = interrupted
-        for per_host in self.tasks.values():
+        for task_id, per_host in self.tasks.items():
             for host in self.hosts:
                 result = per_host.setdefault(host, HostResult())
-                if result.status in ("pending", "running"):
-                    if result.status == "running" and interrupted:
-                        result.status, result.msg = "failed", "interrupted"
-                        result.end = finished
-                    else:
-                        result.status = "not_run"
+                if result.status == "running" and interrupted:
+                    result.status, result.msg = "failed", "interrupted"
+                    result.end = finished
+                elif result.status in ("pending", "running"):
+                    self._settle_unseen(task_id, host, result)
         self.status = "successful" if succeeded and not interrupted else "failed"
+
+    def _settle_unseen(self, task_id: str, host: str, result: HostResult) -> None:
+        """A task no event reported on this host: left out by --tags, run once for all hosts on another one,
+        or never reached."""
+        if task_id in self.left_out:
+            result.status, result.msg = "skipped", self.left_out[task_id]
+            return
+        ran_on = self._ran_for_all_on(task_id)
+        if ran_on is not None and self._in_play_at(task_id, host):
+            shared = self.tasks[task_id][ran_on]
+            result.status, result.msg, result.start, result.end = shared.status, shared.msg, shared.start, shared.end
+            result.ran_on = ran_on
+            return
+        result.status = "not_run"
+
+    def _ran_for_all_on(self, task_id: str) -> str | None:
+        """The host a task that Ansible runs once for every host (pause, run_once) really ran on, if it ran."""
+        if not _runs_once_for_all(self.leaves[task_id]):
+            return None
+        return next((host for host, result in self.tasks[task_id].items()
+                     if result.status in FINAL and result.ran_on is None), None)
+
+    def _in_play_at(self, task_id: str, host: str) -> bool:
+        """Whether the host was still in the play when the task ran: it went on to a later task, or no earlier
+        task had failed on it or lost it. (An ignored failure followed by nothing but this task reads as out.)"""
+        order = list(self.tasks)
+        index = order.index(task_id)
+        seen = [self.tasks[other].get(host) for other in order]
+        if any(result is not None and result.status in COUNTED for result in seen[index + 1:]):
+            return True
+        return not any(result is not None and result.status in ("failed", "unreachable") for result in seen[:index])
 
     def host_counts(self) -> dict[str, dict[str, int]]:
         counts = {host: dict.fromkeys(COUNTED, 0) for host in self.hosts}
@@ -145,6 +185,8 @@ class RunResults:
             "duration": round((self.finished or 0) - (started or 0), 3),
             "hosts": self.host_counts(),
             "tasks": [self._task_json(leaf) for leaf in self.compiled.leaves],
+            "warnings": list(self.warnings.texts),
+            "unmatched_patterns": list(self.warnings.unmatched_patterns),
         }
 
     def _task_json(self, leaf: ModuleCall) -> dict[str, Any]:
@@ -156,6 +198,7 @@ class RunResults:
                 "stderr": result.stderr, "msg": result.msg,
                 "start": _iso(result.start), "end": _iso(result.end), "duration": result.duration,
                 **({"values": result.values} if result.values else {}),
+                **({"ran_on": result.ran_on} if result.ran_on else {}),
             }
         return {"path": list(leaf.path), "name": leaf.name, "module": leaf.module, "results": results}
 
@@ -203,6 +246,13 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall) -> None:
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
+
+
+def _runs_once_for_all(leaf: ModuleCall) -> bool:
+    """Ansible runs the task on the first host only and it stands for every host: an action that bypasses the
+    host loop (pause), or `run_once` where the runbook may say it (a literal true; an expression is unknown)."""
+    target = leaf.target
+    return bool(target is not None and target.once_for_all) or getattr(leaf.options, "run_once", None) is True
 
 
 def _reports_change(leaf: ModuleCall) -> bool:

@@ -1,8 +1,9 @@
 """Recorded ansible-runner events replayed through the results mapper: no Ansible run needed.
 
 Each case folder holds a runbook, the events a real run produced (events.jsonl) and the reviewed
-results (expected.json, timestamps left out). `--regenerate` re-records by really running the
-case on localhost; review the diff like code.
+results (expected.json, timestamps left out), and may hold the run's options (options.json: `tags`,
+`skip_tags`, and `inventory`, a file of the case). `--regenerate` re-records by really running the
+case (on localhost unless its inventory says otherwise); review the diff like code.
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from translator.emit import compile_runbook
 from translator.execute import execute
 from translator.project import RunSettings
 from translator.results import RunResults
+from translator.tag_selection import TagSelection
 
 EVENTS = CASES / "events"
 CASE_DIRS = sorted(p for p in EVENTS.iterdir() if (p / "run.yml").is_file())
 TIMES = ("start", "end", "duration")
 
 
+def options(case: Path) -> dict:
+    path = case / "options.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def replay(case: Path, moved=lambda event: event) -> RunResults:
     """`moved` rewrites each event first, e.g. as if the project had been run from another directory."""
-    results = RunResults(compile_runbook(load_runbook(case)))
+    chosen = options(case)
+    selection = TagSelection.from_options(chosen.get("tags"), chosen.get("skip_tags"))
+    results = RunResults(compile_runbook(load_runbook(case)), selection=selection)
     events = [moved(json.loads(line)) for line in (case / "events.jsonl").read_text().splitlines()]
     for event in events[:-1]:
         results.feed(event)
@@ -49,7 +58,10 @@ def without_times(report: dict) -> dict:
 def record(case: Path, tmp_path: Path) -> None:
     private = tmp_path / "private"
     # `scratch` gives each recording fresh files, so "changed" is what gets recorded.
-    settings = RunSettings(extravars={"scratch": str(tmp_path)})
+    chosen = options(case)
+    inventories = (case / chosen["inventory"],) if "inventory" in chosen else ()
+    settings = RunSettings(extravars={"scratch": str(tmp_path)}, inventories=inventories,
+                           tags=chosen.get("tags"), skip_tags=chosen.get("skip_tags"))
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     execution = execute(compile_runbook(load_runbook(case)), settings, private,
@@ -133,3 +145,49 @@ def test_results_follow_task_paths_wherever_the_project_ran(case: Path):
     assert any("task_path" in event.get("event_data", {}) for event in recorded)
     moved = without_times(replay(case, elsewhere_and_renamed).to_json())
     assert moved == json.loads((case / "expected.json").read_text())
+
+
+def test_tasks_left_out_by_tags_are_skipped_and_say_why():
+    """`not_run` means "never reached because of an earlier failure": a task --tags leaves out is skipped,
+    inside a parallel block too, while a block's tag still selects what it holds."""
+    assert statuses("tags-and-warnings") == {
+        "untagged": "skipped", "tagged": "changed", "inherits the tag": "ok", "deprecated condition": "ok",
+        "tagged child": "changed", "skipped by when": "skipped", "untagged child": "skipped", "always runs": "ok"}
+    report = replay(EVENTS / "tags-and-warnings").to_json()
+    assert report["tasks"][0]["results"]["localhost"]["msg"] == "not selected by --tags x"
+    assert report["hosts"]["localhost"]["skipped"] == 3
+
+
+def test_ansible_warnings_are_recorded_once_with_the_unmatched_pattern():
+    report = replay(EVENTS / "tags-and-warnings").to_json()
+    assert report["unmatched_patterns"] == ["typo"]
+    assert report["warnings"][0] == "[WARNING]: Could not match supplied host pattern, ignoring: typo"
+    deprecations = [w for w in report["warnings"] if w.startswith("[DEPRECATION WARNING]")]
+    assert len(deprecations) == 1 and "(task: tagged by its block › deprecated condition)" in deprecations[0]
+
+
+def test_pause_stands_for_every_host_it_paused():
+    """Ansible runs pause once, on the first host; the second host paused too and went on to the next task."""
+    report = replay(EVENTS / "pause-on-two-hosts").to_json()
+    pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
+    assert (pause["h1"]["status"], pause["h2"]["status"]) == ("ok", "ok")
+    assert pause["h2"]["ran_on"] == "h1" and "ran_on" not in pause["h1"]
+    assert report["hosts"]["h2"] == {"ok": 2, "changed": 1, "failed": 0, "skipped": 0, "unreachable": 0}
+
+
+def test_a_once_for_all_task_is_not_given_to_a_host_an_earlier_failure_took_out():
+    results = replay(EVENTS / "pause-on-two-hosts", took_h2_out_before_the_pause)
+    report = results.to_json()
+    pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
+    assert pause["h2"]["status"] == "not_run"
+
+
+def took_h2_out_before_the_pause(event: dict) -> dict:
+    """h2's first task failed (and so it ran nothing after it): its later events are dropped."""
+    data = event.get("event_data", {})
+    if data.get("host") == "h2":
+        if data.get("task") != "Before":
+            return {"event": "dropped"}
+        if event["event"] == "runner_on_ok":
+            event = {**event, "event": "runner_on_failed"}
+    return event
