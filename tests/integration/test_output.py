@@ -151,3 +151,17 @@ tasks:
     pauses = [task(done.results, "wait a moment", host) for host in both]
     ran_elsewhere = [p for p in pauses if "ran_on" in p]
     assert len(ran_elsewhere) == 1 and ran_elsewhere[0]["ran_on"] in both
+
+
+def test_an_inventory_warning_said_before_the_play_is_shown_once(rb2ansible, tmp_path):
+    """Ansible warns while reading the inventory, before the playbook starts: still shown after the tree."""
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[web]\nweb ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n")
+    runbook = write_runbook(tmp_path / "rb", "name: same name\nhosts: web\ntasks:\n- name: hi\n  echo: hi\n")
+
+    done = rb2ansible("run", str(runbook), "-i", str(inventory))
+
+    assert done.code == 0, everything_printed(done)
+    warning = "[WARNING]: Found both group and host with same name: web"
+    assert after_the_tree(done.stdout, "same name").count(warning) == 1
+    assert done.results["warnings"] == [warning] and done.results["unmatched_patterns"] == []
