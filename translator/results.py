@@ -155,7 +155,7 @@ class RunResults:
         if not _runs_once_for_all(self.leaves[task_id]):
             return None
         return next((host for host, result in self.tasks[task_id].items()
-                     if result.status in FINAL and result.ran_on is None), None)
+                     if result.status in COUNTED and result.ran_on is None), None)
 
     def _in_play_at(self, task_id: str, host: str) -> bool:
         """Whether the host was still in the play when the task ran: it went on to a later task, or no earlier

@@ -176,18 +176,32 @@ def test_pause_stands_for_every_host_it_paused():
 
 
 def test_a_once_for_all_task_is_not_given_to_a_host_an_earlier_failure_took_out():
-    results = replay(EVENTS / "pause-on-two-hosts", took_h2_out_before_the_pause)
-    report = results.to_json()
+    report = replay(EVENTS / "pause-on-two-hosts", failed_before_the_pause({"h2"})).to_json()
     pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
-    assert pause["h2"]["status"] == "not_run"
+    assert (pause["h1"]["status"], pause["h2"]["status"]) == ("ok", "not_run")
 
 
-def took_h2_out_before_the_pause(event: dict) -> dict:
-    """h2's first task failed (and so it ran nothing after it): its later events are dropped."""
-    data = event.get("event_data", {})
-    if data.get("host") == "h2":
-        if data.get("task") != "Before":
-            return {"event": "dropped"}
-        if event["event"] == "runner_on_ok":
-            event = {**event, "event": "runner_on_failed"}
-    return event
+def test_a_once_for_all_task_that_ran_nowhere_is_not_run_everywhere():
+    """The run stopped after the first task: no host went past the pause, and no host's not_run is copied."""
+    report = replay(EVENTS / "pause-on-two-hosts", stopped_before_the_pause).to_json()
+    pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
+    assert {host: (r["status"], r.get("ran_on")) for host, r in pause.items()} == {
+        "h1": ("not_run", None), "h2": ("not_run", None)}
+
+
+def failed_before_the_pause(hosts: set[str]):
+    """As if the first task had failed on these hosts, which then ran nothing after it."""
+    def moved(event: dict) -> dict:
+        data = event.get("event_data", {})
+        if data.get("host") in hosts:
+            if data.get("task") != "Before":
+                return {"event": "dropped"}
+            if event["event"] == "runner_on_ok":
+                return {**event, "event": "runner_on_failed"}
+        return event
+    return moved
+
+
+def stopped_before_the_pause(event: dict) -> dict:
+    task_name = event.get("event_data", {}).get("task")
+    return {"event": "dropped"} if task_name in ("Wait a moment", "After") else event
