@@ -198,7 +198,8 @@ def _ansible_options(function):
         click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE",
                      help="A vault identity. Repeatable."),
         click.option("-v", "--verbose", "verbosity", count=True,
-                     help="More detail: -v each task's stdout, stderr and msg; -vvv also Ansible's own output."),
+                     help="More detail: -v shows each task's stdout, stderr and msg; -vvv also Ansible's own "
+                          "output. Passed on to ansible-playbook (and recorded by export)."),
     ]
     for option in reversed(options):
         function = option(function)
