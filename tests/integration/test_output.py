@@ -65,6 +65,13 @@ tasks:
 - name: keep quiet
   shell: echo secret-{marker}
   no_log: true
+- name: together
+  parallel:
+  - name: keep quiet in parallel
+    shell: echo secret-{marker}
+    no_log: true
+  - name: talk in parallel
+    shell: echo parallel-{marker}
 """)
     quiet = rb2ansible("run", str(runbook))
     verbose = rb2ansible("run", str(runbook), "-v")
@@ -76,6 +83,7 @@ tasks:
     # Ansible's own verbose output, as ansible-playbook -vvv prints it, besides rb2ansible's own lines.
     assert "TASK [outputs : Speak]" in ansible_too.stdout and "ESTABLISH LOCAL CONNECTION" in ansible_too.stdout
     assert f"stdout | out-{marker}" in ansible_too.stdout
+    assert f"    stdout | parallel-{marker}\n" in verbose.stdout
     at_terminal = run_at_terminal(["run", str(runbook), "-v"], [])
     assert f"stdout | out-{marker}" in screen(at_terminal.transcript)
     for done in (quiet, verbose, ansible_too):
