@@ -197,7 +197,9 @@ def _ansible_options(function):
                      help="File (or script) giving the vault password."),
         click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE",
                      help="A vault identity. Repeatable."),
-        click.option("-v", "--verbose", "verbosity", count=True, help="More detail (repeat for more)."),
+        click.option("-v", "--verbose", "verbosity", count=True,
+                     help="More detail: -v shows each task's stdout, stderr and msg; -vvv also Ansible's own "
+                          "output. Passed on to ansible-playbook (and recorded by export)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -318,9 +320,11 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, c
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass, ask_become_pass, ask_vault_pass))
     private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
     interrupt = _interrupt_on_sigint()
-    progress = Progress()
+    progress = Progress(verbosity=verbosity)
+    # -vvv and more: Ansible's own output too, as ansible-playbook would print it.
+    ansible_output = progress.ansible_output if verbosity >= 3 else None
     try:
-        execution = execute(compiled, settings, private_dir, progress.update, interrupt)
+        execution = execute(compiled, settings, private_dir, progress.update, interrupt, on_output=ansible_output)
     except Rb2AnsibleError:
         progress.abandon()  # the message that follows starts on a line of its own
         raise

@@ -22,9 +22,11 @@ from .errors import AnsibleRefused, ExecutionError
 from .playbook_launcher import write_shim
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
+from .tag_selection import TagSelection
 
 CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
 Listener = Callable[[RunResults, "list[str]"], None]
+AnsibleOutput = Callable[[str], None]  # receives what ansible-playbook itself printed, event by event
 
 
 @dataclass
@@ -37,24 +39,28 @@ class Execution:
     runner_rc: int | None
 
 
-def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
-            on_change: Listener, interrupt: threading.Event, artifacts: Path | None = None) -> Execution:
+def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_change: Listener,
+            interrupt: threading.Event, artifacts: Path | None = None,
+            on_output: AnsibleOutput | None = None) -> Execution:
     """Write the private data directory exactly as `export` does, then run that directory: everything that
     shapes the run is read from it (env/cmdline, env/extravars, inventory/); only what must not be written
     there is added in memory: passwords and where they come from, -e values that look secret, the run id.
 
     ansible-runner's artifacts (raw events, which may hold decrypted values) go to `artifacts` if given,
-    else to a temporary directory removed afterwards, never into the directory a user may hand over."""
+    else to a temporary directory removed afterwards, never into the directory a user may hand over.
+    `on_output`, if given, is shown Ansible's own output (with -vvv, its verbose output)."""
     if artifacts is None:
         with tempfile.TemporaryDirectory(prefix="rb2ansible-artifacts-") as scratch:
-            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch))
+            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch), on_output)
     import ansible_runner
 
     written = write_project(compiled, private_dir, settings)
-    results = RunResults(compiled)
+    results = RunResults(compiled, selection=TagSelection.from_options(settings.tags, settings.skip_tags))
     run_id = uuid.uuid4().hex
 
     def on_event(event: dict) -> bool:
+        if on_output is not None and event.get("stdout"):
+            on_output(event["stdout"])
         changed = results.feed(event)
         on_change(results, changed)
         return True

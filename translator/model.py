@@ -27,6 +27,7 @@ class ModuleInfo:
     foreground_reason: str = ""  # why not, in words for `plan`
     easy: Any = None  # the EasyModule behind an easy module
     core: Any = None  # the CoreModule (translator/modules/<key>.py) behind a core module
+    once_for_all: bool = False  # Ansible runs it once, on the first host, for all of them (pause)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import sys
 import time
 
@@ -15,6 +14,7 @@ from rich.tree import Tree
 
 from .model import ModuleCall, Task
 from .results import HostResult, RunResults
+from .task_output import detail_lines
 
 STYLES = {
     "pending": ("·", "dim"), "running": ("…", "cyan"), "ok": ("✓", "green"),
@@ -24,10 +24,12 @@ STYLES = {
 
 
 class Progress:
-    """Live tree on a terminal; one line per finished task and host when output is a pipe or file."""
+    """Live tree on a terminal; one line per finished task and host when output is a pipe or file. Both show the
+    same things: under a task, what task_output says of it; after the tree, Ansible's warnings, then a summary."""
 
-    def __init__(self, console: Console | None = None):
+    def __init__(self, console: Console | None = None, verbosity: int = 0):
         self.console = console or Console(file=sys.stdout)
+        self.verbosity = verbosity
         self.live: Live | None = None
         self.reported: set[tuple[str, str]] = set()
 
@@ -35,12 +37,16 @@ class Progress:
         if self.console.is_terminal:
             if self.live is None:
                 # Re-rendered at every refresh, so running tasks show their time so far.
-                self.live = Live(_LiveTree(results), console=self.console, refresh_per_second=4)
+                self.live = Live(_LiveTree(results, self.verbosity), console=self.console, refresh_per_second=4)
                 self.live.start()
             self.live.refresh()
         else:
             for task_id in changed:
                 self._print_finished(results, task_id)
+
+    def ansible_output(self, text: str) -> None:
+        """What ansible-playbook printed itself (-vvv): above the live tree, or between the finished tasks."""
+        self.console.print(Text.from_ansi(text.replace("\r\n", "\n")), highlight=False, markup=False, soft_wrap=True)
 
     def abandon(self) -> None:
         """The run ended before it started (Ansible refused it): stop the live tree, so what is printed
@@ -60,6 +66,8 @@ class Progress:
             for task_id in results.tasks:
                 for host in results.tasks[task_id]:
                     self._print_diff(results, task_id, host)
+        if results.warnings.texts:
+            self.console.print(render_warnings(results))
         self.console.print(render_summary(results))
 
     def _print_diff(self, results: RunResults, task_id: str, host: str) -> None:
@@ -74,44 +82,63 @@ class Progress:
                     and (task_id, host) not in self.reported:
                 self.reported.add((task_id, host))
                 line = Text.assemble(_badge(result), " ", " › ".join(leaf.path), (f"  [{host}]", "dim"),
-                                     (_duration(result), "dim"), _message(leaf, result))
+                                     (_duration(result), "dim"))
                 self.console.print(line, soft_wrap=True)
+                for detail in detail_lines(leaf, result, self.verbosity):
+                    self.console.print(_detail_text(detail, result), soft_wrap=True)
                 self._print_diff(results, task_id, host)
 
 
 class _LiveTree:
-    def __init__(self, results: RunResults):
+    def __init__(self, results: RunResults, verbosity: int):
         self.results = results
+        self.verbosity = verbosity
 
     def __rich__(self) -> Tree:
-        return render_tree(self.results)
+        return render_tree(self.results, self.verbosity)
 
 
-def render_tree(results: RunResults) -> Tree:
+def render_tree(results: RunResults, verbosity: int = 0) -> Tree:
     runbook = results.compiled.runbook
     tree = Tree(Text(runbook.name, style="bold"))
     for child in runbook.root.children:
-        _add(tree, child, results)
+        _add(tree, child, results, verbosity)
     return tree
 
 
-def _add(parent: Tree, task: Task, results: RunResults) -> None:
+def _add(parent: Tree, task: Task, results: RunResults, verbosity: int) -> None:
     if isinstance(task, ModuleCall):
         per_host = results.tasks.get(task.task_id, {})
+        hosts = results.hosts or list(per_host)
         label = Text(task.name)
-        for host in results.hosts or list(per_host):
+        for host in hosts:
             result = per_host.get(host, HostResult())
             label.append("  ")
             label.append_text(_badge(result))
             label.append(f" {host}", style="dim")
             label.append(_duration(result), style="dim")
-            label.append_text(_message(task, result))
-        parent.add(label)
+        node = parent.add(label)
+        for host in hosts:
+            result = per_host.get(host, HostResult())
+            details = detail_lines(task, result, verbosity)
+            if details:  # whose lines they are, once several hosts share the task's line
+                heading = Text(f"[{host}] ", style="dim") if len(hosts) > 1 else Text("")
+                node.add(heading + Text("\n").join(_detail_text(d, result, "") for d in details))
         return
     kind = "parallel" if type(task).__name__ == "ParallelBlock" else "serial"
     branch = parent.add(Text.assemble(task.name, (f"  ({kind})", "dim")))
     for child in task.children:
-        _add(branch, child, results)
+        _add(branch, child, results, verbosity)
+
+
+def render_warnings(results: RunResults) -> Text:
+    """Ansible's warnings and deprecations, each once, after the tree (the results file keeps them too)."""
+    lines = [Text("Ansible's warnings:", style="bold magenta")]
+    for warning in results.warnings.texts:
+        first, *rest = warning.splitlines()
+        lines.append(Text(f"  {first}", style="magenta"))
+        lines += [Text(f"    {line}", style="magenta") for line in rest]
+    return Text("\n").join(lines)
 
 
 def render_summary(results: RunResults) -> Table:
@@ -151,26 +178,5 @@ def _duration(result: HostResult) -> str:
     return f" {result.duration:.1f}s" if result.duration is not None else ""
 
 
-def _message(leaf: ModuleCall, result: HostResult) -> Text:
-    if leaf.module == "echo" and result.status == "ok":
-        return Text(_echoed(result.msg))
-    if result.status not in ("failed", "unreachable"):
-        return Text("")
-    lines = (result.stderr or result.msg or "").strip().splitlines()
-    # Ansible 2.19 puts its wrappers first ("Task failed: Finalization of task args ... failed: ...") and the
-    # cause last: a long line keeps its end.
-    detail = (lines[-1] if len(lines[-1]) <= 200 else "…" + lines[-1][-199:]) if lines else ""
-    if result.rc not in (None, 0):
-        detail = f"rc={result.rc}" + (f": {detail}" if detail else "")
-    return Text(f"  {detail}" if detail else "", style="red")
-
-
-def _echoed(msg: str) -> str:
-    """What an `echo` printed: a mapping or a list (JSON in the results) pretty-printed on lines of its own."""
-    try:
-        value = json.loads(msg)
-    except ValueError:
-        value = None
-    if isinstance(value, (dict, list)) and value:
-        return "\n" + json.dumps(value, indent=2, ensure_ascii=False)
-    return f"  {msg}" if msg else ""
+def _detail_text(line: str, result: HostResult, indent: str = "    ") -> Text:
+    return Text(indent + line, style="red" if result.status in ("failed", "unreachable") else "")

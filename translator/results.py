@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .ansible_warnings import AnsibleWarnings
 from .emit import Compiled, TaskRef
 from .model import ModuleCall, Task
+from .tag_selection import TagSelection
 
 FINAL = ("ok", "changed", "failed", "skipped", "unreachable", "not_run")
 COUNTED = ("ok", "changed", "failed", "skipped", "unreachable")
@@ -25,6 +27,7 @@ class HostResult:
     end: float | None = None
     values: dict[str, Any] = field(default_factory=dict)  # other values the module returned
     diff: list[dict[str, Any]] = field(default_factory=list)  # before/after, with --diff
+    ran_on: str | None = None  # for a task Ansible runs once for all hosts: the host it ran on, if another
 
     @property
     def duration(self) -> float | None:
@@ -44,6 +47,8 @@ class RunResults:
     finished: float | None = None
     status: str = "running"
     interrupted: bool = False
+    selection: TagSelection = field(default_factory=TagSelection)  # --tags / --skip-tags of the run
+    warnings: AnsibleWarnings = field(default_factory=AnsibleWarnings)
 
     def __post_init__(self) -> None:
         self.leaves: dict[str, ModuleCall] = {leaf.task_id: leaf for leaf in self.compiled.leaves}
@@ -54,6 +59,7 @@ class RunResults:
         # Ansible's keywords as each leaf has them, a block's around it included (handlers have their own only).
         self.keywords = {leaf.task_id: leaf.options.keywords for leaf in self.leaves.values()}
         self.keywords.update(_effective_keywords(self.compiled.runbook.root, {}))
+        self.left_out = self.selection.leaves_left_out(self.compiled.runbook.root)
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -61,6 +67,7 @@ class RunResults:
         """Take one ansible-runner event; returns the ids of the leaves it changed."""
         kind = event.get("event", "")
         data = event.get("event_data", {})
+        self.warnings.from_event(kind, event.get("stdout", ""))
         if kind == "playbook_on_start" and self.started is None:
             self.started = _timestamp(event.get("created"))
         if kind == "playbook_on_stats":
@@ -107,6 +114,7 @@ class RunResults:
             result.values = {}
         if "delegate_to" in self.keywords[task_id]:
             result.values["delegated_to"] = _delegated_to(data.get("res", {}), self.keywords[task_id]["delegate_to"])
+        self.warnings.from_result(data.get("res", {}), " › ".join(leaf.path))
         if self.keywords[task_id].get("run_once"):
             return [task_id, *self.ran_once(task_id, host)]
         return [task_id]
@@ -135,7 +143,7 @@ class RunResults:
 
     def ran_once(self, task_id: str, host: str) -> list[str]:
         """`run_once`: Ansible ran the task on one host for all of them (and failed them all if it failed there);
-        the others say so, rather than not_run."""
+        the others get that outcome and say where it ran (`ran_on`), rather than not_run."""
         ran = self.tasks[task_id][host]
         if ran.status in ("pending", "running", "not_run"):
             return []
@@ -143,8 +151,10 @@ class RunResults:
         for other in self.hosts:
             result = self.tasks[task_id].setdefault(other, HostResult())
             if other != host and result.status in ("pending", "not_run") and self.in_play(other, task_id):
-                result.status = "failed" if ran.status in ("failed", "unreachable") else "skipped"
+                # the one run stands for every host (its register and facts are theirs), as pause's does
+                result.status = "failed" if ran.status in ("failed", "unreachable") else ran.status
                 result.msg = f"run_once: ran on {host} for every host ({ran.status} there)"
+                result.start, result.end, result.ran_on = ran.start, ran.end, host
                 result.values = {"run_once_on": host}
                 changed.append(task_id)
         return changed
@@ -179,17 +189,17 @@ class RunResults:
     # -- the end -------------------------------------------------------------------------------
 
     def finish(self, succeeded: bool, finished: float, interrupted: bool = False) -> None:
+        """Every task gets a final status on every host: what no event settled is decided here, once."""
         self.finished = finished
         self.interrupted = interrupted
-        for per_host in self.tasks.values():
+        for task_id, per_host in self.tasks.items():
             for host in self.hosts:
                 result = per_host.setdefault(host, HostResult())
-                if result.status in ("pending", "running"):
-                    if result.status == "running" and interrupted:
-                        result.status, result.msg = "failed", "interrupted"
-                        result.end = finished
-                    else:
-                        result.status = "not_run"
+                if result.status == "running" and interrupted:
+                    result.status, result.msg = "failed", "interrupted"
+                    result.end = finished
+                elif result.status in ("pending", "running"):
+                    self._settle_unseen(task_id, host, result)
         for task_id, leaf in self.leaves.items():
             ran = [h for h, r in self.tasks[task_id].items() if r.status not in ("not_run", "pending", "running")
                    and "run_once_on" not in r.values]
@@ -200,6 +210,37 @@ class RunResults:
                     if result.status == "not_run":
                         result.status, result.msg = "skipped", "not notified: no task that notifies it changed"
         self.status = "successful" if succeeded and not interrupted else "failed"
+
+    def _settle_unseen(self, task_id: str, host: str, result: HostResult) -> None:
+        """A task no event reported on this host: left out by --tags, run once for all hosts on another one,
+        or never reached."""
+        if task_id in self.left_out:
+            result.status, result.msg = "skipped", self.left_out[task_id]
+            return
+        ran_on = self._ran_for_all_on(task_id)
+        if ran_on is not None and self._in_play_at(task_id, host):
+            shared = self.tasks[task_id][ran_on]
+            result.status, result.msg, result.start, result.end = shared.status, shared.msg, shared.start, shared.end
+            result.ran_on = ran_on
+            return
+        result.status = "not_run"
+
+    def _ran_for_all_on(self, task_id: str) -> str | None:
+        """The host a task that Ansible runs once for every host (pause, run_once) really ran on, if it ran."""
+        if not _runs_once_for_all(self.leaves[task_id]):
+            return None
+        return next((host for host, result in self.tasks[task_id].items()
+                     if result.status in COUNTED and result.ran_on is None), None)
+
+    def _in_play_at(self, task_id: str, host: str) -> bool:
+        """Whether the host was still in the play when the task ran: it went on to a later task, or no earlier
+        task had failed on it or lost it. (An ignored failure followed by nothing but this task reads as out.)"""
+        order = list(self.tasks)
+        index = order.index(task_id)
+        seen = [self.tasks[other].get(host) for other in order]
+        if any(result is not None and result.status in COUNTED for result in seen[index + 1:]):
+            return True
+        return not any(result is not None and result.status in ("failed", "unreachable") for result in seen[:index])
 
     def host_counts(self) -> dict[str, dict[str, int]]:
         counts = {host: dict.fromkeys(COUNTED, 0) for host in self.hosts}
@@ -219,6 +260,8 @@ class RunResults:
             "duration": round((self.finished or 0) - (started or 0), 3),
             "hosts": self.host_counts(),
             "tasks": [self._task_json(leaf) for leaf in self.compiled.leaves],
+            "warnings": list(self.warnings.texts),
+            "unmatched_patterns": list(self.warnings.unmatched_patterns),
         }
 
     def _task_json(self, leaf: ModuleCall) -> dict[str, Any]:
@@ -230,6 +273,7 @@ class RunResults:
                 "stderr": result.stderr, "msg": result.msg,
                 "start": _iso(result.start), "end": _iso(result.end), "duration": result.duration,
                 **({"values": result.values} if result.values else {}),
+                **({"ran_on": result.ran_on} if result.ran_on else {}),
             }
         return {"path": list(leaf.path), "name": leaf.name, "module": leaf.module, "results": results}
 
@@ -280,6 +324,12 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) ->
         _summarise_loop(result, res["results"], hidden=bool(leaf.options.no_log or res.get("censored")))
     diff = res.get("diff") or []
     result.diff = [d for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)]
+
+
+def _runs_once_for_all(leaf: ModuleCall) -> bool:
+    """Ansible runs the task on the first host only and it stands for every host: an action that bypasses the
+    host loop (pause). The `run_once` keyword is RunResults.ran_once's."""
+    return bool(leaf.target is not None and leaf.target.once_for_all)
 
 
 def _effective_keywords(task: Task, inherited: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Recorded ansible-runner events replayed through the results mapper: no Ansible run needed.
 
 Each case folder holds a runbook, the events a real run produced (events.jsonl) and the reviewed
-results (expected.json, timestamps left out). `--regenerate` re-records by really running the
-case on localhost; review the diff like code.
+results (expected.json, timestamps left out), and may hold the run's options (options.json: `tags`,
+`skip_tags`, and `inventory`, a file of the case). `--regenerate` re-records by really running the
+case (on localhost unless its inventory says otherwise); review the diff like code.
 """
 
 from __future__ import annotations
@@ -20,15 +21,23 @@ from translator.emit import compile_runbook
 from translator.execute import execute
 from translator.project import RunSettings
 from translator.results import RunResults
+from translator.tag_selection import TagSelection
 
 EVENTS = CASES / "events"
 CASE_DIRS = sorted(p for p in EVENTS.iterdir() if (p / "run.yml").is_file())
 TIMES = ("start", "end", "duration")
 
 
+def options(case: Path) -> dict:
+    path = case / "options.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def replay(case: Path, moved=lambda event: event) -> RunResults:
     """`moved` rewrites each event first, e.g. as if the project had been run from another directory."""
-    results = RunResults(compile_runbook(load_runbook(case)))
+    chosen = options(case)
+    selection = TagSelection.from_options(chosen.get("tags"), chosen.get("skip_tags"))
+    results = RunResults(compile_runbook(load_runbook(case)), selection=selection)
     events = [moved(json.loads(line)) for line in (case / "events.jsonl").read_text().splitlines()]
     for event in events[:-1]:
         results.feed(event)
@@ -49,9 +58,10 @@ def without_times(report: dict) -> dict:
 def record(case: Path, tmp_path: Path) -> None:
     private = tmp_path / "private"
     # `scratch` gives each recording fresh files, so "changed" is what gets recorded.
-    # A case's own hosts.yml (hosts on the local connection) stands in for a run on several hosts.
-    inventories = (case / "hosts.yml",) if (case / "hosts.yml").is_file() else ()
-    settings = RunSettings(extravars={"scratch": str(tmp_path)}, inventories=inventories)
+    chosen = options(case)
+    inventories = (case / chosen["inventory"],) if "inventory" in chosen else ()
+    settings = RunSettings(extravars={"scratch": str(tmp_path)}, inventories=inventories,
+                           tags=chosen.get("tags"), skip_tags=chosen.get("skip_tags"))
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     execution = execute(compile_runbook(load_runbook(case)), settings, private,
@@ -142,13 +152,74 @@ def test_loops_run_once_roles_and_handlers_report_each_host_truthfully():
     by_name = {entry["name"]: entry["results"] for entry in report["tasks"]}
     assert by_name["items"]["web1"]["msg"] == "2 items: 2 changed"  # one result per host, its items summarised
     assert [item["status"] for item in by_name["one item fails"]["web2"]["values"]["items"]] == ["changed", "failed"]
-    assert {host: r["status"] for host, r in by_name["once"].items()} == {"web1": "ok", "web2": "skipped"}
+    assert {host: r["status"] for host, r in by_name["once"].items()} == {"web1": "ok", "web2": "ok"}
     assert by_name["once"]["web2"]["msg"] == "run_once: ran on web1 for every host (ok there)"
-    # a parallel block's run_once is its dispatcher's: the children ran on web1 only
-    assert {host: r["status"] for host, r in by_name["second of two"].items()} == {"web1": "ok", "web2": "skipped"}
+    assert by_name["once"]["web2"]["ran_on"] == "web1" and "ran_on" not in by_name["once"]["web1"]
+    # a parallel block's run_once is its dispatcher's: the children ran on web1 only, for both hosts
+    assert {host: r["status"] for host, r in by_name["second of two"].items()} == {"web1": "ok", "web2": "ok"}
     assert by_name["stamp role"]["web2"]["status"] == "changed"
     # its role's copy changed the file, and a failure the role ignores itself does not fail it
     assert by_name["stamp role"]["web2"]["values"]["role_tasks"] == {"ok": 2, "changed": 1, "failed": 0,
                                                                      "skipped": 0, "unreachable": 0}
     assert {r["status"] for r in by_name["changed handler"].values()} == {"ok"}
     assert {r["status"] for r in by_name["quiet handler"].values()} == {"skipped"}
+
+
+def test_tasks_left_out_by_tags_are_skipped_and_say_why():
+    """`not_run` means "never reached because of an earlier failure": a task --tags leaves out is skipped,
+    inside a parallel block too, while a block's tag still selects what it holds."""
+    assert statuses("tags-and-warnings") == {
+        "untagged": "skipped", "tagged": "changed", "inherits the tag": "ok", "deprecated condition": "ok",
+        "tagged child": "changed", "skipped by when": "skipped", "untagged child": "skipped", "always runs": "ok"}
+    report = replay(EVENTS / "tags-and-warnings").to_json()
+    assert report["tasks"][0]["results"]["localhost"]["msg"] == "not selected by --tags x"
+    assert report["hosts"]["localhost"]["skipped"] == 3
+
+
+def test_ansible_warnings_are_recorded_once_with_the_unmatched_pattern():
+    report = replay(EVENTS / "tags-and-warnings").to_json()
+    assert report["unmatched_patterns"] == ["typo"]
+    assert report["warnings"][0] == "[WARNING]: Could not match supplied host pattern, ignoring: typo"
+    deprecations = [w for w in report["warnings"] if w.startswith("[DEPRECATION WARNING]")]
+    assert len(deprecations) == 1 and "(task: tagged by its block › deprecated condition)" in deprecations[0]
+
+
+def test_pause_stands_for_every_host_it_paused():
+    """Ansible runs pause once, on the first host; the second host paused too and went on to the next task."""
+    report = replay(EVENTS / "pause-on-two-hosts").to_json()
+    pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
+    assert (pause["h1"]["status"], pause["h2"]["status"]) == ("ok", "ok")
+    assert pause["h2"]["ran_on"] == "h1" and "ran_on" not in pause["h1"]
+    assert report["hosts"]["h2"] == {"ok": 2, "changed": 1, "failed": 0, "skipped": 0, "unreachable": 0}
+
+
+def test_a_once_for_all_task_is_not_given_to_a_host_an_earlier_failure_took_out():
+    report = replay(EVENTS / "pause-on-two-hosts", failed_before_the_pause({"h2"})).to_json()
+    pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
+    assert (pause["h1"]["status"], pause["h2"]["status"]) == ("ok", "not_run")
+
+
+def test_a_once_for_all_task_that_ran_nowhere_is_not_run_everywhere():
+    """The run stopped after the first task: no host went past the pause, and no host's not_run is copied."""
+    report = replay(EVENTS / "pause-on-two-hosts", stopped_before_the_pause).to_json()
+    pause = next(t for t in report["tasks"] if t["name"] == "wait a moment")["results"]
+    assert {host: (r["status"], r.get("ran_on")) for host, r in pause.items()} == {
+        "h1": ("not_run", None), "h2": ("not_run", None)}
+
+
+def failed_before_the_pause(hosts: set[str]):
+    """As if the first task had failed on these hosts, which then ran nothing after it."""
+    def moved(event: dict) -> dict:
+        data = event.get("event_data", {})
+        if data.get("host") in hosts:
+            if data.get("task") != "Before":
+                return {"event": "dropped"}
+            if event["event"] == "runner_on_ok":
+                return {**event, "event": "runner_on_failed"}
+        return event
+    return moved
+
+
+def stopped_before_the_pause(event: dict) -> dict:
+    task_name = event.get("event_data", {}).get("task")
+    return {"event": "dropped"} if task_name in ("Wait a moment", "After") else event

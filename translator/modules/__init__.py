@@ -58,10 +58,11 @@ def resolve(key: str, runbook_dir: Path | None = None) -> ModuleInfo | None:
     fqcn = _ansible.fqcn(key)
     if fqcn is None or _ansible.is_structural(fqcn):
         return None
+    once = _ansible.runs_once_for_all(fqcn)
     if _ansible.runs_async(fqcn):
-        return ModuleInfo(key, fqcn, "ansible", True)
+        return ModuleInfo(key, fqcn, "ansible", True, once_for_all=once)
     reason = f"{fqcn} runs through an action plugin that Ansible cannot run async"
-    return ModuleInfo(key, fqcn, "ansible", False, reason)
+    return ModuleInfo(key, fqcn, "ansible", False, reason, once_for_all=once)
 
 
 def suggestions(key: str, runbook_dir: Path | None = None) -> list[str]:

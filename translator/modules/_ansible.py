@@ -83,6 +83,20 @@ def _runs_async(name: str) -> bool:
 
 
 @cache
+def runs_once_for_all(name: str) -> bool:
+    """Whether Ansible runs the action once, on the first host, for every host of the play (its class says
+    BYPASS_HOST_LOOP, as pause's does)."""
+    if ansible_memo.is_builtin(name):
+        return ansible_memo.remembered(f"once for all {name}", lambda: _runs_once_for_all(name))
+    return _runs_once_for_all(name)
+
+
+def _runs_once_for_all(name: str) -> bool:
+    action = _action_class(name)
+    return bool(action is not None and getattr(action, "BYPASS_HOST_LOOP", False))
+
+
+@cache
 def argument_spec(name: str) -> ArgumentSpec | None:
     """The arguments a module documents (Ansible ships them in each module's DOCUMENTATION), or
     None when it has no readable documentation, in which case nothing is checked."""
