@@ -37,7 +37,11 @@ def readme(compiled: Compiled, settings: RunSettings, secrets: SecretSplit, cmdl
         "- `project/`: `site.yml`, the roles, `ansible.cfg` (the settings rb2ansible runs with), `collections/`.",
         f"- `inventory/`: {_inventory(compiled, settings)}",
         "- `env/extravars`: the `-e` values; `env/extravar_files/`: the `-e @FILE` files;",
-        f"  `env/cmdline`: the options that shape the run ({recorded}).",
+        f"  `env/cmdline`: the options that shape the run ({recorded});",
+        f"  `env/envvars`: host key checking {'on' if settings.host_key_checking else 'off'}, as the environment and "
+        "ansible.cfg set it when this was written",
+        "  (also `host_key_checking` in `project/ansible.cfg`): ansible-runner would turn it off otherwise. An",
+        "  inventory's `ansible_host_key_checking` still decides per host.",
     ]
     left_out = _left_out(compiled, settings, secrets)
     if left_out:
@@ -81,6 +85,12 @@ def _left_out(compiled: Compiled, settings: RunSettings, secrets: SecretSplit) -
     if encrypted or settings.vault_password_files or settings.vault_ids or "vault" in settings.prompt_answers:
         lines.append("- The Vault password: `ANSIBLE_VAULT_PASSWORD_FILE=FILE ansible-runner run . -p site.yml`, "
                      "or `--vault-password-file FILE` / `--ask-vault-pass` with ansible-playbook.")
+    given = [option for option, path in (("--private-key", settings.private_key),
+                                         ("--connection-password-file", settings.connection_password_file),
+                                         ("--become-password-file", settings.become_password_file)) if path]
+    if given:
+        lines.append(f"- {', '.join(f'`{option}`' for option in given)}: paths of the machine that ran it; give "
+                     "them again to ansible-playbook, or use `env/ssh_key` / `env/passwords` with ansible-runner.")
     if {"ssh", "become"} & settings.prompt_answers.keys():
         lines.append("- The SSH and become passwords: `--ask-pass` / `--ask-become-pass` with ansible-playbook, "
                      "or `env/passwords` for ansible-runner.")

@@ -1,0 +1,152 @@
+"""ansible-playbook's flags on `run` and `export`: same names, same effect as ansible-playbook's on the export;
+--list-hosts, --list-tasks, --syntax-check print what ansible-playbook prints; host keys checked as Ansible does."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.integration.conftest import task, write_runbook
+from tests.integration.test_export_is_run import tool
+
+PYTHON = f"ansible_python_interpreter={sys.executable}"  # discovery may find a broken pyenv shim here
+
+
+def tagged_runbook(directory: Path, out: Path) -> Path:
+    return write_runbook(directory, f"""
+name: flags
+tasks:
+- name: tagged x
+  shell: echo > {out}/x
+  tags: [x]
+- name: tagged x and y
+  shell: echo > {out}/xy
+  tags: [x, y]
+- name: untagged
+  shell: echo > {out}/u
+- name: copied
+  file: {{source: note.txt, destination: {out}/note.txt}}
+  tags: [x]
+- name: both
+  parallel:
+  - name: child x
+    shell: echo > {out}/cx
+    tags: [x]
+  - name: child plain
+    shell: echo > {out}/c
+""", **{"files__note.txt": "a note\n"})
+
+
+def markers(out: Path) -> list[str]:
+    found = sorted(path.name for path in out.iterdir())
+    for path in out.iterdir():
+        path.unlink()
+    return found
+
+
+def ansible_playbook(export: Path, *extra: str) -> str:
+    """The export run as its README says, with Ansible alone."""
+    cmdline = shlex.split((export / "env" / "cmdline").read_text())
+    return tool("ansible-playbook", "site.yml", *cmdline, "-e", "@../env/extravars", *extra,
+                cwd=export / "project").stdout
+
+
+def test_the_issue_flags_do_what_they_do_for_ansible_playbook(rb2ansible, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runbook = tagged_runbook(tmp_path / "rb", out)
+    flags = ["-i", "localhost,", "-c", "local", "-l", "localhost", "-t", "x", "--skip-tags", "y", "-e", PYTHON]
+
+    checked = rb2ansible("run", str(runbook), *flags, "-C", "-D")
+    assert checked.code == 0, checked.stdout + checked.stderr
+    assert markers(out) == []  # check mode changed nothing
+    assert task(checked.results, "copied")["status"] == "changed"  # ...and says what it would have changed
+    ran = rb2ansible("run", str(runbook), *flags)
+    assert ran.code == 0, ran.stdout + ran.stderr
+    by_rb2ansible = markers(out)
+
+    exported = rb2ansible("export", str(runbook), *flags, "-o", str(tmp_path / "export"))
+    assert exported.code == 0, exported.stderr
+    cmdline = (tmp_path / "export" / "env" / "cmdline").read_text()
+    assert "--limit localhost --tags x --skip-tags y" in cmdline and "--connection local" in cmdline
+    assert yaml.safe_load((tmp_path / "export" / "inventory" / "host_list.yml").read_text()) == {
+        "all": {"hosts": {"localhost": None}}}
+    ansible_playbook(tmp_path / "export", "--check", "--diff")
+    assert markers(out) == []
+    ansible_playbook(tmp_path / "export")
+    assert by_rb2ansible == markers(out) == ["cx", "note.txt", "x"]
+
+
+def test_list_hosts_and_syntax_check_print_what_ansible_playbook_prints(rb2ansible, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runbook = tagged_runbook(tmp_path / "rb", out)
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(f"[web]\nweb1 ansible_connection=local {PYTHON}\nweb2 ansible_connection=local\n")
+    write_runbook(runbook, (runbook / "run.yml").read_text().replace("name: flags\n", "name: flags\nhosts: web\n"))
+    flags = ["-i", str(inventory), "-l", "web1"]
+    assert rb2ansible("export", str(runbook), *flags, "-o", str(tmp_path / "export")).code == 0
+
+    for mode in ("--list-hosts", "--syntax-check"):
+        listed = rb2ansible("run", str(runbook), *flags, mode)
+        assert listed.code == 0, listed.stdout + listed.stderr
+        assert listed.stdout == ansible_playbook(tmp_path / "export", mode)
+        assert listed.results is None  # nothing ran
+    assert "hosts (1):\n      web1\n" in rb2ansible("run", str(runbook), *flags, "--list-hosts").stdout
+    assert markers(out) == []
+
+
+def test_list_tasks_is_ansible_playbooks_listing_with_each_parallel_blocks_children(rb2ansible, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runbook = tagged_runbook(tmp_path / "rb", out)
+    flags = ["-t", "x", "--skip-tags", "y"]
+    assert rb2ansible("export", str(runbook), *flags, "-o", str(tmp_path / "export")).code == 0
+
+    listed = rb2ansible("run", str(runbook), *flags, "--list-tasks")
+
+    assert listed.code == 0, listed.stdout + listed.stderr
+    by_ansible = ansible_playbook(tmp_path / "export", "--list-tasks")
+    lines = listed.stdout.splitlines()
+    block = lines.index("      flags : Parallel: both\tTAGS: [always]")
+    assert lines[block + 1:block + 3] == ["        child x\tTAGS: [x]", "        child plain\tTAGS: []"]
+    assert "\n".join(lines[:block + 1] + lines[block + 3:]) + "\n" == by_ansible
+    assert "Tagged x\tTAGS: [x]" in by_ansible and "Untagged" not in by_ansible  # Ansible chose by tags
+    assert markers(out) == []
+
+
+def test_help_groups_the_options_as_ansible_playbook_does(rb2ansible):
+    shown = rb2ansible("run", "--help", results=False).stdout
+    general, connection = shown.index("Options:"), shown.index("Connection Options:")
+    escalation = shown.index("Privilege Escalation Options:")
+    assert general < connection < escalation
+    for flag in ("-C, --check", "-D, --diff", "-l, --limit", "-t, --tags", "--skip-tags", "--start-at-task",
+                 "--list-hosts", "--list-tasks", "--syntax-check", "-k, --ask-pass", "-K, --ask-become-pass",
+                 "--become-password-file", "--connection-password-file"):
+        assert general < shown.index(flag) < connection, flag
+    for flag in ("-u, --user", "-c, --connection", "-T, --timeout", "--private-key, --key-file"):
+        assert connection < shown.index(flag) < escalation, flag
+    for flag in ("-b, --become", "--become-method", "--become-user"):
+        assert escalation < shown.index(flag), flag
+    assert "comma separated host list" not in shown and "host list (host1,host2,)" in shown
+
+
+def test_a_missing_inventory_path_without_a_comma_is_a_usage_error(rb2ansible, tmp_path):
+    runbook = write_runbook(tmp_path / "rb", "name: r\ntasks:\n- {name: e, echo: hi}\n")
+    done = rb2ansible("run", str(runbook), "-i", "no-such-file", results=False)
+    assert done.code == 2 and "a host list needs a comma: 'no-such-file,'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_start_at_task_takes_the_runbooks_task_name(rb2ansible, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runbook = tagged_runbook(tmp_path / "rb", out)
+
+    done = rb2ansible("run", str(runbook), "--start-at-task", "untagged", "-e", PYTHON)
+
+    assert done.code == 0, done.stdout + done.stderr
+    assert markers(out) == ["c", "cx", "note.txt", "u"]  # the two tasks before it did not run
