@@ -385,7 +385,9 @@ def _print_listing(compiled, settings, private_dir: Path, flags: list[str]) -> N
     from .listing import with_parallel_children
 
     text = inspect_play(compiled, settings, private_dir, flags)
-    click.echo(with_parallel_children(text, compiled) if "--list-tasks" in flags else text, nl=False)
+    if "--list-tasks" in flags:
+        text = with_parallel_children(text, compiled, settings.tags, settings.skip_tags)
+    click.echo(text, nl=False)
 
 
 def _run(compiled, settings, private_dir: Path, results_file: Path | None) -> None:

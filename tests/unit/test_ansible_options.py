@@ -65,3 +65,35 @@ def test_several_sources_keep_their_order_with_host_lists_among_them(tmp_path: P
     target.mkdir()
     copy_inventories((HostList("web1,"), ini), target)
     assert sorted(path.name for path in target.iterdir()) == ["01_host_list.yml", "02_hosts.ini"]
+
+
+def test_list_tasks_chooses_a_parallel_blocks_children_as_ansible_chooses_tasks(tmp_path: Path):
+    from tests.integration.conftest import write_runbook
+    from translator.build import load_runbook
+    from translator.emit import compile_runbook
+    from translator.listing import with_parallel_children
+
+    runbook = write_runbook(tmp_path / "rb", """
+name: tags
+tasks:
+- name: both
+  parallel:
+  - {name: a, echo: a, tags: [x]}
+  - {name: b, echo: b}
+  - {name: c, echo: c, tags: [always]}
+  - name: inner
+    serial:
+    - {name: d, echo: d, tags: [never, y]}
+""")
+    compiled = compile_runbook(load_runbook(runbook))
+    listing = "    tasks:\n      tags : Parallel: both\tTAGS: [always]\n"
+
+    def children(tags, skip_tags):
+        lines = with_parallel_children(listing, compiled, tags, skip_tags).splitlines()[2:]
+        return [line.strip().split("\t")[0] for line in lines]
+
+    assert children(None, None) == ["a", "b", "c"]  # `never` runs only when asked for
+    assert children("x", None) == ["a", "c"]
+    assert children("y", None) == ["c", "inner (serial, in order)", "d"]
+    assert children("tagged", "always") == ["a"]  # d is tagged, but `never` wins
+    assert children(None, "all") == ["c"]
