@@ -6,6 +6,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .inventory_copy import HostList
 from .secret_vars import SecretSplit
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ def _inventory(compiled: Compiled, settings: RunSettings) -> str:
         if compiled.runbook.inventory:
             return "the runbook's `inventory.yml`, in Ansible's YAML form."
         return "localhost over the local connection (no `-i` was given)."
+    if all(isinstance(source, HostList) for source in settings.inventories):  # nothing was copied
+        return "the hosts given with `-i host1,host2,`, in `host_list.yml` as Ansible's host_list plugin reads them."
     if len(settings.inventories) == 1:
         copied = "the `-i` inventory, copied with the `group_vars/` and `host_vars/` Ansible reads beside it."
     else:

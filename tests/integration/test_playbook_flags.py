@@ -74,6 +74,7 @@ def test_the_issue_flags_do_what_they_do_for_ansible_playbook(rb2ansible, tmp_pa
     assert "--limit localhost --tags x --skip-tags y" in cmdline and "--connection local" in cmdline
     assert yaml.safe_load((tmp_path / "export" / "inventory" / "host_list.yml").read_text()) == {
         "all": {"hosts": {"localhost": None}}}
+    assert "`-i host1,host2,`" in (tmp_path / "export" / "README.md").read_text()
     ansible_playbook(tmp_path / "export", "--check", "--diff")
     assert markers(out) == []
     ansible_playbook(tmp_path / "export")
@@ -152,3 +153,37 @@ def test_start_at_task_takes_the_runbooks_task_name(rb2ansible, tmp_path):
 
     assert done.code == 0, done.stdout + done.stderr
     assert markers(out) == ["c", "cx", "note.txt", "u"]  # the two tasks before it did not run
+
+
+def test_connection_and_become_flags_reach_an_ssh_host_named_in_a_host_list(rb2ansible, ssh_hosts, lab_keys,
+                                                                             tmp_path, monkeypatch):
+    """-i ADDRESS, with -c ssh -u root --private-key -T and -b --become-method sudo --become-user nobody: what
+    the inventory would say, said on the command line; the key's path stays out of the kept directory."""
+    host = ssh_hosts[0]
+    # A host list carries no variables: the lab's settings come from Ansible's environment instead.
+    monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")
+    monkeypatch.setenv("ANSIBLE_SSH_COMMON_ARGS", "-o UserKnownHostsFile=/dev/null")
+    monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
+    runbook = write_runbook(tmp_path / "rb", """
+name: reach
+hosts: all
+tasks:
+- name: who
+  shell: id -un
+""")
+    kept = tmp_path / "kept"
+    logins = host.log_path.read_text().count("Accepted publickey for root")
+
+    done = rb2ansible("run", str(runbook), "-i", f"{host.address},", "-c", "ssh", "-u", "root",
+                      "--private-key", str(lab_keys.private_key), "-T", "20",
+                      "-b", "--become-method", "sudo", "--become-user", "nobody", "--export", str(kept))
+
+    assert done.code == 0, done.stdout + done.stderr
+    assert task(done.results, "who", host.address)["stdout"] == "nobody"
+    assert host.log_path.read_text().count("Accepted publickey for root") > logins  # over SSH, with the key
+    assert (kept / "env" / "cmdline").read_text().split() == [
+        "--user", "root", "--connection", "ssh", "--timeout", "20", "--become", "--become-method", "sudo",
+        "--become-user", "nobody"]
+    written = "".join(path.read_text(errors="replace") for path in kept.rglob("*")
+                      if path.is_file() and "collections" not in path.parts)
+    assert str(lab_keys.private_key) not in written and "--private-key" in (kept / "README.md").read_text()
