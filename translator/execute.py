@@ -76,10 +76,9 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         # Ansible stopped before its first play: bad inventory, vault password, option...
         raise AnsibleRefused(_ansible_errors(runner, written))
     if not results.hosts and compiled.leaves and runner.rc == 0 and not interrupt.is_set():
-        # Ansible calls a play without hosts a success; for a deployment it is a mistake. (Without tasks,
-        # as `automatejs init` writes it, no host is ever reached: nothing tells whether one matched.)
-        raise AnsibleRefused(f"no host matched '{compiled.runbook.hosts}'"
-                             f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
+        mistake = _why_nothing_ran(runner, compiled, settings)
+        if mistake:
+            raise AnsibleRefused(mistake)
     if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):
         # A child interrupted, timed out or cut off from the controller may still run on its host, and so may
         # what it started: every process of the run carries the run id, which finds them.
@@ -108,6 +107,20 @@ def inspect_play(compiled: Compiled, settings: RunSettings, private_dir: Path, f
         if runner.rc != 0:
             raise AnsibleRefused(_ansible_errors(runner, written, stopped="Ansible refused the play"))
         return runner.stdout.read().replace("\r\n", "\n")
+
+
+def _why_nothing_ran(runner, compiled: Compiled, settings: RunSettings) -> str | None:
+    """The user's mistake behind a run in which no host ran a task, if it was one. Ansible calls a play
+    without hosts a success; for a deployment it is a mistake. (Without tasks, as `automatejs init` writes it,
+    no host is ever reached: nothing tells whether one matched.) --tags may rightly choose no task at all."""
+    chosen = settings.tags or settings.skip_tags or settings.start_at_task
+    if not chosen or any(event.get("event") == "playbook_on_no_hosts_matched" for event in runner.events):
+        return (f"no host matched '{compiled.runbook.hosts}'"
+                f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
+    if settings.start_at_task and "No matching task" in _tail(runner):
+        return (f"--start-at-task '{settings.start_at_task}': no task of the play has that name (a task inside "
+                "a parallel block cannot be started at: the block runs as one task)")
+    return None
 
 
 def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,

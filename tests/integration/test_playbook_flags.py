@@ -187,3 +187,19 @@ tasks:
     written = "".join(path.read_text(errors="replace") for path in kept.rglob("*")
                       if path.is_file() and "collections" not in path.parts)
     assert str(lab_keys.private_key) not in written and "--private-key" in (kept / "README.md").read_text()
+
+
+def test_tags_that_choose_no_task_are_no_mistake_but_a_task_or_host_that_does_not_exist_is(rb2ansible, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runbook = tagged_runbook(tmp_path / "rb", out)
+    nowhere = write_runbook(tmp_path / "nowhere", "name: n\nhosts: nogroup\ntasks:\n- {name: a, echo: a, tags: [x]}\n")
+
+    nothing_chosen = rb2ansible("run", str(runbook), "-t", "no-such-tag")
+    no_such_task = rb2ansible("run", str(runbook), "--start-at-task", "no such task")
+    no_such_host = rb2ansible("run", str(nowhere), "-t", "x")
+
+    assert nothing_chosen.code == 0, nothing_chosen.stdout + nothing_chosen.stderr
+    assert markers(out) == []
+    assert no_such_task.code == 2 and "--start-at-task 'no such task': no task of the play" in no_such_task.stderr
+    assert no_such_host.code == 2 and "no host matched 'nogroup'" in no_such_host.stderr
