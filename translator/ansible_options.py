@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import click
 
+from .errors import UsageError
+
 # Where a value goes. RECORDED: env/cmdline, so an export runs as the run did. AT_RUN_TIME: given to
 # ansible-playbook by `run` only, never written: a path of this machine (a key, a password file).
 RECORDED, AT_RUN_TIME = "recorded", "at run time"
@@ -50,9 +52,8 @@ PASSED_OPTIONS = (
 )
 # How the hosts are reached and as whom: what stopping a failed run's processes needs too.
 REACHING = {"remote_user", "connection", "timeout", "become", "become_method", "become_user"}
-# Shape an export too (env/cmdline); the others only matter to a run on this machine.
-EXPORTED = {"limit", "tags", "skip_tags", "start_at_task", "check", "diff", "remote_user", "connection", "timeout",
-            "become", "become_method", "become_user"}
+# `export` takes those it records in env/cmdline; the others only matter to a run on this machine.
+EXPORTED = {option.field for option in PASSED_OPTIONS if option.goes == RECORDED}
 
 
 def command_line(option: PassedOption, value) -> list[str]:
@@ -164,7 +165,12 @@ def host_key_checking() -> bool:
     ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg), else Ansible's default: on. The inventory's
     ansible_host_key_checking still overrides it per host, in Ansible."""
     from ansible import constants
+    from ansible.errors import AnsibleError
     from ansible.plugins.loader import connection_loader
 
-    connection_loader.get("ssh", class_only=True)  # loads the ssh plugin's settings into the config manager
-    return bool(constants.config.get_config_value("host_key_checking", plugin_type="connection", plugin_name="ssh"))
+    try:
+        connection_loader.get("ssh", class_only=True)  # loads the ssh plugin's settings into the config manager
+        return bool(constants.config.get_config_value("host_key_checking", plugin_type="connection",
+                                                      plugin_name="ssh"))
+    except AnsibleError as exc:  # the user's ansible.cfg or environment, theirs to fix
+        raise UsageError(f"Ansible's configuration: {exc}") from None
