@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import json
 import logging
@@ -21,6 +22,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .ansible_options import AnsibleOption, GroupedHelp
 from .errors import Rb2AnsibleError, RunbookInvalid, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -173,50 +175,89 @@ def _unwritable(path: Path, directory: bool, parents: bool = False) -> str | Non
     return None
 
 
-def _ansible_options(function):
-    """Options that choose hosts and variables, shared by `run` and `export`."""
+class _InventorySource(click.ParamType):
+    """An -i value as ansible-playbook takes it: a file, a directory, or a host list (`host1,host2,`), which is
+    what a value that is no path and holds a comma is to Ansible."""
+
+    name = "inventory"
+
+    def convert(self, value, param, ctx):
+        from .inventory_copy import HostList
+
+        if isinstance(value, (Path, HostList)):
+            return value
+        if Path(value).exists():
+            return Path(value)
+        if "," in value:
+            return HostList(value)
+        self.fail(f"{value!r} does not exist (a host list needs a comma: '{value},')", param, ctx)
+
+
+def _settings_options(export: bool):
+    """The options that choose hosts and variables and shape how Ansible runs, shared by `run` and `export`
+    (on `export`, those an export records). The command receives them as one RunSettings, `settings`."""
+    from .ansible_options import passed, passed_options
+
     options = [
-        click.option("-i", "--inventory", "inventories", multiple=True, type=click.Path(exists=True, path_type=Path),
-                     help="Inventory file, directory or plugin config, as ansible-playbook -i takes. Repeatable. "
-                          "Default: the runbook's inventory.yml, else localhost."),
-        click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE",
+        click.option("-i", "--inventory", "--inventory-file", "inventories", multiple=True, type=_InventorySource(),
+                     cls=AnsibleOption, metavar="INVENTORY",
+                     help="Inventory file, directory, plugin config or host list (host1,host2,), as ansible-playbook "
+                          "-i takes. Repeatable. Default: the runbook's inventory.yml, else localhost."),
+        click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE", cls=AnsibleOption,
                      help="Variables with the highest precedence. Repeatable."),
-        click.option("-l", "--limit", metavar="PATTERN", help="Run on the hosts matching this pattern only."),
-        click.option("-t", "--tags", metavar="T", help="Run only tasks tagged T (comma-separated)."),
-        click.option("--skip-tags", metavar="T", help="Skip tasks tagged T (comma-separated)."),
-        click.option("-f", "--forks", type=click.IntRange(1, 500), help="Hosts worked on at once (default: up to 50)."),
-        click.option("-C", "--check", is_flag=True, help="Dry run: report what would change, change nothing."),
-        click.option("-D", "--diff", is_flag=True, help="Show the differences in changed files."),
+        click.option("-f", "--forks", type=click.IntRange(1, 500), cls=AnsibleOption,
+                     help="Hosts worked on at once (default: up to 50)."),
+        *passed_options(export),
         click.option("--keep-secret-vars", is_flag=True,
                      help="Also write -e values whose names look secret (password, passwd, secret, token, key, "
                           "credential, private...) and plain-text -e @FILEs holding such names into the exported "
                           "env/. Without it they are given to Ansible at run time only, and an export lists them "
                           "in its README as left out."),
-        click.option("--vault-password-file", "vault_password_files", multiple=True,
-                     type=click.Path(exists=True, resolve_path=True, path_type=Path),
+        click.option("--vault-password-file", "--vault-pass-file", "vault_password_files", multiple=True,
+                     type=click.Path(exists=True, resolve_path=True, path_type=Path), cls=AnsibleOption,
                      help="File (or script) giving the vault password."),
-        click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE",
+        click.option("--vault-id", "vault_ids", multiple=True, metavar="ID@SOURCE", cls=AnsibleOption,
                      help="A vault identity. Repeatable."),
-        click.option("-v", "--verbose", "verbosity", count=True,
+        click.option("-v", "--verbose", "verbosity", count=True, cls=AnsibleOption,
                      help="More detail: -v shows each task's stdout, stderr and msg; -vvv also Ansible's own "
                           "output. Passed on to ansible-playbook (and recorded by export)."),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+    names = {"inventories", "extra_vars", "forks", "keep_secret_vars", "vault_password_files", "vault_ids",
+             "verbosity", *(option.field for option in passed(export))}
+
+    def decorate(function):
+        @functools.wraps(function)
+        def command(**values):
+            given = {name: values.pop(name) for name in names if name in values}
+            return function(settings=_settings(**given), **values)
+
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
-def _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
-              vault_password_files, vault_ids, verbosity):
+def _settings(inventories, extra_vars, vault_ids, tags=(), skip_tags=(), **options):
+    from .ansible_options import host_key_checking
     from .project import RunSettings
     from .vars_cli import parse_extra_vars
 
     values, files = parse_extra_vars(extra_vars)
-    vault_ids = tuple(_absolute_vault_id(vault_id) for vault_id in vault_ids)
-    return RunSettings(inventories=tuple(inventories), extravars=values, extravar_files=files, limit=limit,
-                       tags=tags, skip_tags=skip_tags, check=check, diff=diff, forks=forks, verbosity=verbosity,
-                       keep_secret_vars=keep_secret_vars, vault_password_files=tuple(vault_password_files),
-                       vault_ids=tuple(vault_ids))
+    paths = {name: Path(value) for name in ("private_key", "connection_password_file", "become_password_file")
+             if (value := options.pop(name, None)) is not None}
+    return RunSettings(inventories=tuple(inventories), extravars=values, extravar_files=files,
+                       tags=",".join(tags) or None, skip_tags=",".join(skip_tags) or None,
+                       vault_ids=tuple(_absolute_vault_id(vault_id) for vault_id in vault_ids),
+                       vault_password_files=tuple(options.pop("vault_password_files")),
+                       host_key_checking=host_key_checking(), **paths, **options)
+
+
+def _in_play_terms(settings, compiled):
+    """Options that name a task name it as the play does."""
+    if settings.start_at_task is None:
+        return settings
+    return replace(settings, start_at_task=compiled.ansible_task_name(settings.start_at_task))
 
 
 def _absolute_vault_id(vault_id: str) -> str:
@@ -292,45 +333,77 @@ def plan(runbook: Path) -> None:
         click.echo(line)
 
 
-@cli.command()
+@cli.command(cls=GroupedHelp)
 @_runbook_argument
-@_ansible_options
-@click.option("--ask-vault-pass", is_flag=True, help="Prompt for the vault password.")
-@click.option("--ask-become-pass", is_flag=True, help="Prompt for the sudo password.")
-@click.option("--ask-pass", is_flag=True, help="Prompt for the SSH password.")
+@_settings_options(export=False)
+@click.option("--list-hosts", "list_hosts", is_flag=True, cls=AnsibleOption,
+              help="Print the hosts the play would run on (ansible-playbook's output); run nothing.")
+@click.option("--list-tasks", "list_tasks", is_flag=True, cls=AnsibleOption,
+              help="Print the tasks that would run (ansible-playbook's output, with each parallel block's "
+                   "children under it); run nothing.")
+@click.option("--syntax-check", "syntax_check", is_flag=True, cls=AnsibleOption,
+              help="Have ansible-playbook check the exported play's syntax; run nothing.")
+@click.option("-k", "--ask-pass", "ask_pass", is_flag=True, cls=AnsibleOption)
+@click.option("-K", "--ask-become-pass", "ask_become_pass", is_flag=True, cls=AnsibleOption)
+@click.option("-J", "--ask-vault-password", "--ask-vault-pass", "ask_vault_pass", is_flag=True, cls=AnsibleOption)
 @click.option("--results", "results_file", type=_WritablePath(dir_okay=False, path_type=Path),
               help="Write every task's result per host to this JSON file.")
 @click.option("--export", "export_dir", type=_WritablePath(file_okay=False, path_type=Path),
               help="Keep the ansible-runner directory that was run here (what `export` writes; see its README).")
-def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
-        vault_password_files, vault_ids, verbosity, ask_vault_pass, ask_become_pass, ask_pass, results_file,
-        export_dir) -> None:
+def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
+        results_file, export_dir) -> None:
     """Compile RUNBOOK and run it with ansible-runner, showing progress as the runbook's tree.
+
+    ansible-playbook's options keep their names and meaning; passwords typed at -k/-K/-J prompts or read
+    from password files, and the --private-key path, are given to Ansible at run time and never written.
+    Host keys are checked as Ansible checks them: on, unless your environment
+    (ANSIBLE_HOST_KEY_CHECKING=False), ansible.cfg or inventory (ansible_host_key_checking) turns it off.
 
     \b
     Exit codes: 0 success; 1 a task failed or a host was unreachable;
                 2 invalid runbook or usage; 3 internal error.
     """
+    compiled = _compile(runbook)
+    settings = _in_play_terms(settings, compiled)
+    listings = [flag for flag, wanted in (("--list-hosts", list_hosts), ("--list-tasks", list_tasks),
+                                          ("--syntax-check", syntax_check)) if wanted]
+    # As ansible-playbook: listing asks for no connection or become password, only for the vault's.
+    settings = replace(settings, prompt_answers=_ask_passwords(ask_pass and not listings,
+                                                               ask_become_pass and not listings, ask_vault_pass))
+    private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
+    try:
+        if listings:
+            _print_listing(compiled, settings, private_dir, listings)
+        else:
+            _run(compiled, settings, private_dir, results_file)
+    finally:
+        if export_dir is None:
+            shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _print_listing(compiled, settings, private_dir: Path, flags: list[str]) -> None:
+    from .execute import inspect_play
+    from .listing import with_parallel_children
+
+    text = inspect_play(compiled, settings, private_dir, flags)
+    if "--list-tasks" in flags:
+        text = with_parallel_children(text, compiled, settings.tags, settings.skip_tags)
+    click.echo(text, nl=False)
+
+
+def _run(compiled, settings, private_dir: Path, results_file: Path | None) -> None:
     from .execute import execute
     from .progress import Progress
 
-    compiled = _compile(runbook)
-    settings = _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
-                         vault_password_files, vault_ids, verbosity)
-    settings = replace(settings, prompt_answers=_ask_passwords(ask_pass, ask_become_pass, ask_vault_pass))
-    private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
     interrupt = _interrupt_on_sigint()
-    progress = Progress(verbosity=verbosity)
+    progress = Progress(verbosity=settings.verbosity)
     # -vvv and more: Ansible's own output too, as ansible-playbook would print it.
-    ansible_output = progress.ansible_output if verbosity >= 3 else None
+    ansible_output = progress.ansible_output if settings.verbosity >= 3 else None
     try:
         execution = execute(compiled, settings, private_dir, progress.update, interrupt, on_output=ansible_output)
     except Rb2AnsibleError:
         progress.abandon()  # the message that follows starts on a line of its own
         raise
-    finally:
-        if export_dir is None:
-            shutil.rmtree(private_dir, ignore_errors=True)
     if results_file:  # first: the file is the record, whatever happens to the terminal
         _write_results(results_file, execution.results.to_json())
     progress.close(execution.results)
@@ -339,22 +412,22 @@ def run(runbook: Path, inventories, extra_vars, limit, tags, skip_tags, forks, c
     _report().run_finished(execution.results.status)
 
 
-@cli.command()
+@cli.command(cls=GroupedHelp)
 @_runbook_argument
 @click.option("-o", "--output", "output", required=True, type=_WritablePath(file_okay=False, path_type=Path),
               help="Directory to write the ansible-runner private data dir into.")
 @click.option("--role", "as_role", is_flag=True,
               help="Write the runbook as a standalone role (OUTPUT/<role>/, with meta/argument_specs.yml) "
                    "instead of a runnable project.")
-@_ansible_options
-def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, limit, tags, skip_tags, forks,
-           check, diff, keep_secret_vars, vault_password_files, vault_ids, verbosity) -> None:
+@_settings_options(export=True)
+def export(runbook: Path, output: Path, as_role: bool, settings) -> None:
     """Write the ansible-runner directory `run` would execute, for review, ansible-runner or AWX.
 
-    The options are recorded in it (env/cmdline, env/extravars) and the -i inventories copied into it with
-    their group_vars/host_vars; OUTPUT/README.md says how to run it and what was left out (passwords, and
-    -e values that look secret unless --keep-secret-vars). Files are readable by you only. A previous export
-    in OUTPUT is replaced only once the new one is complete.
+    The options are recorded in it (env/cmdline, env/extravars, env/envvars: host key checking as your
+    environment and ansible.cfg set it) and the -i inventories copied into it with their group_vars/host_vars;
+    OUTPUT/README.md says how to run it and what was left out (passwords, and -e values that look secret unless
+    --keep-secret-vars). Files are readable by you only. A previous export in OUTPUT is replaced only once the
+    new one is complete.
 
     \b
     Then either:  ansible-runner run OUTPUT -p site.yml
@@ -364,11 +437,10 @@ def export(runbook: Path, output: Path, as_role: bool, inventories, extra_vars, 
     from .project import write_project, write_roles
 
     compiled = _compile(runbook)
+    settings = _in_play_terms(settings, compiled)
     if as_role:
         click.echo(f"wrote {write_roles(compiled, output)}")
         return
-    settings = _settings(inventories, extra_vars, limit, tags, skip_tags, forks, check, diff, keep_secret_vars,
-                         vault_password_files, vault_ids, verbosity)
     written = write_project(compiled, output, settings)
     click.echo(f"wrote {written.path / 'project' / 'site.yml'}")
     if written.secrets.withheld_names:

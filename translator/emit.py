@@ -89,6 +89,13 @@ class Compiled:
             return None
         return self.sites.get(("/".join(Path(path).parts[-3:]), int(line)))
 
+    def ansible_task_name(self, wanted: str) -> str:
+        """The play's name for a task the user names as the runbook does (`--start-at-task 'say hello'`):
+        Ansible matches names as they are, and the play's start with a capital. Any other name is kept."""
+        names = {task.fields.get("name") for role in self.roles.values() for tasks in role.task_files.values()
+                 for task in _flat(tasks)}
+        return _display(wanted) if wanted not in names and _display(wanted) in names else wanted
+
     @property
     def tasks(self) -> list[AnsibleTask]:
         return self.roles[self.role].task_files["main"]
@@ -439,6 +446,12 @@ class _Emitter:
         shown = source.name if source.resolve() == self.runbook.source.resolve() else \
             os.path.relpath(source.resolve(), self.runbook.source.resolve().parent)
         return f"{shown}:{task.location.line} {kind} '{' > '.join(self.path(task))}'"
+
+
+def _flat(tasks: list[AnsibleTask]):
+    for task in tasks:
+        yield task
+        yield from _flat(task.block or [])
 
 
 def _walk(task: Task):

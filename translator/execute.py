@@ -82,10 +82,9 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_cha
         # Ansible stopped before its first play: bad inventory, vault password, option...
         raise AnsibleRefused(_ansible_errors(runner, written))
     if not results.hosts and compiled.leaves and runner.rc == 0 and not interrupt.is_set():
-        # Ansible calls a play without hosts a success; for a deployment it is a mistake. (Without tasks,
-        # as `automatejs init` writes it, no host is ever reached: nothing tells whether one matched.)
-        raise AnsibleRefused(f"no host matched '{compiled.runbook.hosts}'"
-                             f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
+        mistake = _why_nothing_ran(runner, compiled, settings)
+        if mistake:
+            raise AnsibleRefused(mistake)
     if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):
         # A child interrupted, timed out or cut off from the controller may still run on its host, and so may
         # what it started: every process of the run carries the run id, which finds them.
@@ -94,6 +93,40 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_cha
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
     return Execution(results, written.path, runner.status, runner.rc)
+
+
+def inspect_play(compiled: Compiled, settings: RunSettings, private_dir: Path, flags: list[str]) -> str:
+    """What ansible-playbook prints for the directory's play with `flags` (--list-hosts, --list-tasks,
+    --syntax-check), which run nothing: the directory is written as for a run and given the same options."""
+    import ansible_runner
+
+    with tempfile.TemporaryDirectory(prefix="rb2ansible-artifacts-") as scratch:
+        artifacts = Path(scratch)
+        written = write_project(compiled, private_dir, settings)
+        options = _runtime_options(written, settings, [*written.recorded_cmdline(), *flags],
+                                   artifacts / "run-vars.yml", {})
+        options["envvars"]["ANSIBLE_NOCOLOR"] = "1"  # what it prints is shown as it is, piped or not
+        runner = ansible_runner.run(private_data_dir=str(written.path), playbook="site.yml", ident="inspect",
+                                    quiet=True, artifact_dir=str(artifacts), **options)
+        if runner is None or runner.status == "error":
+            raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
+        if runner.rc != 0:
+            raise AnsibleRefused(_ansible_errors(runner, written, stopped="Ansible refused the play"))
+        return runner.stdout.read().replace("\r\n", "\n")
+
+
+def _why_nothing_ran(runner, compiled: Compiled, settings: RunSettings) -> str | None:
+    """The user's mistake behind a run in which no host ran a task, if it was one. Ansible calls a play
+    without hosts a success; for a deployment it is a mistake. (Without tasks, as `automatejs init` writes it,
+    no host is ever reached: nothing tells whether one matched.) --tags may rightly choose no task at all."""
+    chosen = settings.tags or settings.skip_tags or settings.start_at_task
+    if not chosen or any(event.get("event") == "playbook_on_no_hosts_matched" for event in runner.events):
+        return (f"no host matched '{compiled.runbook.hosts}'"
+                f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
+    if settings.start_at_task and "No matching task" in _tail(runner):
+        return (f"--start-at-task '{settings.start_at_task}': no task of the play has that name (a task inside "
+                "a parallel block cannot be started at: the block runs as one task)")
+    return None
 
 
 def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,
@@ -114,8 +147,9 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
     }]
     playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
     playbook.write_text(yamlout.document(play))
-    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped.
-    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {})
+    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped; only how the
+    # hosts are reached (-u, -c, -T, -b...).
+    options = _runtime_options(written, settings, settings.connection_options(), artifacts / "cleanup-vars.yml", {})
     ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
                        quiet=True, artifact_dir=str(artifacts), **options)
 
@@ -156,13 +190,13 @@ def _ansible_playbook() -> str:
     return found
 
 
-def _ansible_errors(runner, written: PrivateDir) -> str:
+def _ansible_errors(runner, written: PrivateDir, stopped: str = "Ansible stopped before running any task") -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", _tail(runner))  # Ansible colours its output on a pty
     # A file copied into the directory (a Vault file, inventory vars) is named as the user's own file.
     for copy, origin in sorted(written.origins.items(), key=lambda item: -len(str(item[0]))):
         text = text.replace(str(copy), str(origin))
     lines = [line for line in text.splitlines() if line.strip()]
-    return "Ansible stopped before running any task:\n  " + "\n  ".join(lines[-10:])
+    return f"{stopped}:\n  " + "\n  ".join(lines[-10:])
 
 
 def _tail(runner) -> str:

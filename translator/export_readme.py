@@ -6,6 +6,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .inventory_copy import HostList
 from .secret_vars import SecretSplit
 
 if TYPE_CHECKING:
@@ -37,7 +38,11 @@ def readme(compiled: Compiled, settings: RunSettings, secrets: SecretSplit, cmdl
         "- `project/`: `site.yml`, the roles, `ansible.cfg` (the settings rb2ansible runs with), `collections/`.",
         f"- `inventory/`: {_inventory(compiled, settings)}",
         "- `env/extravars`: the `-e` values; `env/extravar_files/`: the `-e @FILE` files;",
-        f"  `env/cmdline`: the options that shape the run ({recorded}).",
+        f"  `env/cmdline`: the options that shape the run ({recorded});",
+        f"  `env/envvars`: host key checking {'on' if settings.host_key_checking else 'off'}, as the environment and "
+        "ansible.cfg set it when this was written",
+        "  (also `host_key_checking` in `project/ansible.cfg`): ansible-runner would turn it off otherwise. An",
+        "  inventory's `ansible_host_key_checking` still decides per host.",
     ]
     left_out = _left_out(compiled, settings, secrets)
     if left_out:
@@ -60,6 +65,8 @@ def _inventory(compiled: Compiled, settings: RunSettings) -> str:
         if compiled.runbook.inventory:
             return "the runbook's `inventory.yml`, in Ansible's YAML form."
         return "localhost over the local connection (no `-i` was given)."
+    if all(isinstance(source, HostList) for source in settings.inventories):  # nothing was copied
+        return "the hosts given with `-i host1,host2,`, in `host_list.yml` as Ansible's host_list plugin reads them."
     if len(settings.inventories) == 1:
         copied = "the `-i` inventory, copied with the `group_vars/` and `host_vars/` Ansible reads beside it."
     else:
@@ -81,6 +88,12 @@ def _left_out(compiled: Compiled, settings: RunSettings, secrets: SecretSplit) -
     if encrypted or settings.vault_password_files or settings.vault_ids or "vault" in settings.prompt_answers:
         lines.append("- The Vault password: `ANSIBLE_VAULT_PASSWORD_FILE=FILE ansible-runner run . -p site.yml`, "
                      "or `--vault-password-file FILE` / `--ask-vault-pass` with ansible-playbook.")
+    given = [option for option, path in (("--private-key", settings.private_key),
+                                         ("--connection-password-file", settings.connection_password_file),
+                                         ("--become-password-file", settings.become_password_file)) if path]
+    if given:
+        lines.append(f"- {', '.join(f'`{option}`' for option in given)}: paths of the machine that ran it; give "
+                     "them again to ansible-playbook, or use `env/ssh_key` / `env/passwords` with ansible-runner.")
     if {"ssh", "become"} & settings.prompt_answers.keys():
         lines.append("- The SSH and become passwords: `--ask-pass` / `--ask-become-pass` with ansible-playbook, "
                      "or `env/passwords` for ansible-runner.")

@@ -8,7 +8,8 @@ inside a directory). The private data directory gives Ansible one source, DIR/in
   inventory/group_vars/<group>/NN_... (and host_vars), where Ansible reads a directory's files in name order,
   so a later source still overrides an earlier one, as with several `-i`.
 
-A YAML file in AutomateJS's inventory form is written in Ansible's form instead (translator/inventory.py).
+A YAML file in AutomateJS's inventory form is written in Ansible's form instead (translator/inventory.py),
+and a host list (`-i 'web1,web2:2222,'`) as the YAML inventory Ansible's host_list plugin would make of it.
 """
 
 from __future__ import annotations
@@ -23,14 +24,21 @@ from .errors import RunbookInvalid, UsageError
 from .loader import load_data, read_text
 
 VARS_DIRS = ("group_vars", "host_vars")
+HOST_LIST_FILE = "host_list.yml"
 
 
-def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path]:
+class HostList(str):
+    """An -i value that names hosts rather than a file: `host1,host2,`, as ansible-playbook's -i takes it."""
+
+
+def copy_inventories(sources: tuple[Path | HostList, ...], folder: Path) -> dict[Path, Path]:
     """Fill `folder` (which exists, empty); returns every file written -> the user's file it copies."""
     origins: dict[Path, Path] = {}
     if len(sources) == 1:
         source = sources[0]
-        if source.is_dir():
+        if isinstance(source, HostList):
+            _write_host_list(source, folder / HOST_LIST_FILE)
+        elif source.is_dir():
             _copy_tree(source, folder, origins)
         else:
             _copy_source(source, folder / source.name, origins)
@@ -39,6 +47,9 @@ def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path
                     _copy_tree(source.parent / name, folder / name, origins)
         return origins
     for number, source in enumerate(sources, start=1):
+        if isinstance(source, HostList):
+            _write_host_list(source, folder / f"{number:02d}_{HOST_LIST_FILE}")
+            continue
         part = folder / f"{number:02d}_{source.name}"
         if source.is_dir():
             _copy_tree(source, part, origins, skip=VARS_DIRS)
@@ -47,6 +58,24 @@ def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path
         for name in VARS_DIRS:
             _merge_vars(_base(source) / name, folder / name, f"{number:02d}", origins)
     return origins
+
+
+def _write_host_list(hosts: HostList, target: Path) -> None:
+    """The hosts as Ansible's host_list inventory plugin reads them (its own address parser, `name:port`),
+    written in YAML: the private data directory's inventory is a directory of files."""
+    from ansible.errors import AnsibleError
+    from ansible.parsing.utils.addresses import parse_address
+
+    found: dict[str, dict[str, int] | None] = {}
+    for entry in (entry.strip() for entry in hosts.split(",")):
+        if not entry:
+            continue
+        try:
+            name, port = parse_address(entry, allow_ranges=False)
+        except AnsibleError:
+            name, port = entry, None
+        found.setdefault(name, {"ansible_port": port} if port else None)
+    target.write_text(yamlout.document({"all": {"hosts": found}}))
 
 
 def _base(source: Path) -> Path:

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, role_files, yamlout
+from .ansible_options import AT_RUN_TIME, PASSED_OPTIONS, REACHING, RECORDED, command_line
 from .emit import Compiled
 from .errors import UsageError
 from .export_readme import readme
-from .inventory_copy import copy_inventories
+from .inventory_copy import HostList, copy_inventories
 from .secret_vars import SecretSplit, split_secrets
 
 DEFAULT_INVENTORY = {
@@ -38,16 +39,31 @@ DEFAULT_FORKS = 50
 class RunSettings:
     """What the command line adds to a runbook: inventories, variables, limits, modes, credentials."""
 
-    inventories: tuple[Path, ...] = ()
+    inventories: tuple[Path | HostList, ...] = ()
     extravars: dict[str, Any] = field(default_factory=dict)
     extravar_files: tuple[Path, ...] = ()
+    # ansible-playbook's own options, each named after its RunSettings field in ansible_options.PASSED_OPTIONS.
     limit: str | None = None
-    tags: str | None = None
+    tags: str | None = None  # several -t, joined with commas as Ansible joins them
     skip_tags: str | None = None
+    start_at_task: str | None = None
     check: bool = False
     diff: bool = False
+    remote_user: str | None = None
+    connection: str | None = None
+    timeout: int | None = None
+    become: bool = False
+    become_method: str | None = None
+    become_user: str | None = None
+    # Paths of this machine: given to ansible-playbook at run time, never written into the directory.
+    private_key: Path | None = None
+    connection_password_file: Path | None = None
+    become_password_file: Path | None = None
     forks: int | None = None
     verbosity: int = 0
+    # Ansible's host key checking as the user's environment and ansible.cfg set it. Stated in the directory,
+    # because ansible-runner turns checking off when nothing says otherwise.
+    host_key_checking: bool = True
     # -e values whose names look secret are written into the directory only when the user says so.
     keep_secret_vars: bool = False
     vault_password_files: tuple[Path, ...] = ()
@@ -59,26 +75,35 @@ class RunSettings:
     def recorded_options(self) -> list[str]:
         """The ansible-playbook options that shape what the run does: written to env/cmdline."""
         args: list[str] = []
-        for option, value in (("--limit", self.limit), ("--tags", self.tags), ("--skip-tags", self.skip_tags),
-                              ("--forks", self.forks)):
-            if value is not None:
-                args += [option, str(value)]
-        if self.check:
-            args.append("--check")
-        if self.diff:
-            args.append("--diff")
+        for option in PASSED_OPTIONS:
+            if option.goes == RECORDED:
+                args += command_line(option, getattr(self, option.field))
+        if self.forks is not None:
+            args += ["--forks", str(self.forks)]
         if self.verbosity:
             args.append("-" + "v" * self.verbosity)
         return args
 
+    def connection_options(self) -> list[str]:
+        """The recorded options that say how the hosts are reached and as whom (-u, -c, -T, -b...)."""
+        return [arg for option in PASSED_OPTIONS if option.field in REACHING
+                for arg in command_line(option, getattr(self, option.field))]
+
     def credential_options(self) -> list[str]:
-        """Where the passwords come from: machine paths and prompts, given at run time and never written."""
+        """Where the passwords and keys come from: machine paths and prompts, given at run time, never written."""
         args: list[str] = []
         for path in self.vault_password_files:
             args += ["--vault-password-file", str(path)]
         for vault_id in self.vault_ids:
             args += ["--vault-id", vault_id]
+        for option in PASSED_OPTIONS:
+            if option.goes == AT_RUN_TIME:
+                args += command_line(option, getattr(self, option.field))
         return args + [PROMPT_OPTIONS[kind] for kind in sorted(self.prompt_answers)]
+
+    def environment(self) -> dict[str, str]:
+        """env/envvars: the Ansible settings ansible-runner would otherwise decide for the run."""
+        return {"ANSIBLE_HOST_KEY_CHECKING": str(self.host_key_checking)}
 
 
 # Ansible's option for each prompt, and the regular expression of the prompt ansible-runner answers.
@@ -101,7 +126,7 @@ class PrivateDir:
         return shlex.split(cmdline.read_text()) if cmdline.exists() else []
 
 
-def ansible_config(roles_path: str = "./roles", project: bool = True) -> str:
+def ansible_config(roles_path: str = "./roles", project: bool = True, host_key_checking: bool = True) -> str:
     """ansible.cfg, built as data once: the project's (the settings `rb2ansible run` uses) or, for
     `export --role`, the part that lets Ansible and ansible-lint find the roles and the helper collection.
     A key without value is written as it is: that is how a comment line goes above the setting it explains."""
@@ -116,6 +141,9 @@ def ansible_config(roles_path: str = "./roles", project: bool = True) -> str:
             "gathering": "explicit",
             "retry_files_enabled": "false",
             "interpreter_python": "auto_silent",
+            "# As your environment and ansible.cfg set it (Ansible's default: on), stated because": None,
+            "# ansible-runner turns it off otherwise; inventory's ansible_host_key_checking still wins.": None,
+            "host_key_checking": str(host_key_checking),
             "# Reports each child of a parallel block as it starts (and its ignored failures), live.": None,
             "callbacks_enabled": "rb2ansible.runbook.child_events"})
         sections["inventory"] = {
@@ -173,7 +201,7 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
     project = root / "project"
     project.mkdir()
     (project / "site.yml").write_text(yamlout.document([compiled.play], compiled.runbook.source.name))
-    (project / "ansible.cfg").write_text(ansible_config())
+    (project / "ansible.cfg").write_text(ansible_config(host_key_checking=settings.host_key_checking))
     origins: dict[Path, Path] = {}
     for role in compiled.roles.values():
         origins.update(role_files.write_role(role, project / "roles" / role.name))
@@ -197,12 +225,14 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
 
 
 def _write_env(folder: Path, settings: RunSettings, secrets: SecretSplit) -> tuple[dict[Path, Path], list[str]]:
-    """env/ as ansible-runner reads it: extravars (-e K=V), and cmdline with every option that shapes the
-    run; -e @FILE files are copied beside them and named in cmdline relative to project/, the directory
+    """env/ as ansible-runner reads it: extravars (-e K=V), cmdline with every option that shapes the run,
+    and envvars with the Ansible settings ansible-runner would otherwise change (host key checking);
+    -e @FILE files are copied beside them and named in cmdline relative to project/, the directory
     Ansible runs in. No env/settings: `run` silences ansible-runner itself, and whoever runs
     `ansible-runner run DIR` sees Ansible's output."""
     folder.mkdir()
     (folder / "extravars").write_text(yamlout.document(secrets.values))
+    (folder / "envvars").write_text(yamlout.document(settings.environment()))
     origins, files = {}, []
     for number, source in enumerate(secrets.files, start=1):
         target = folder / "extravar_files" / f"{number:02d}_{source.name}"

@@ -28,6 +28,7 @@ def ansible_settings_for_lab_hosts(monkeypatch):
     """An AutomateJS inventory has no field for the Python or SSH options: Ansible's own settings give them.
     Lab hosts get new host keys every session, and on light hosts discovery would find this controller's pyenv."""
     monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
+    monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")
     monkeypatch.setenv("ANSIBLE_SSH_COMMON_ARGS", "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null")
 
 

@@ -164,7 +164,10 @@ def test_a_run_keeps_an_export_that_runs_on_its_own(rb2ansible, tmp_path):
     ran = rb2ansible("run", str(runbook), "--export", str(kept))
 
     assert ran.code == 0, ran.stdout + ran.stderr
-    assert not (kept / "env" / "passwords").exists() and not (kept / "env" / "envvars").exists()
+    assert not (kept / "env" / "passwords").exists()
+    # env/envvars holds only what rb2ansible states on purpose: Ansible's host key checking.
+    assert "ANSIBLE_HOST_KEY_CHECKING:" in (kept / "env" / "envvars").read_text()
+    assert len((kept / "env" / "envvars").read_text().splitlines()) == 2  # "---" and that one setting
     assert "rb2ansible-artifacts" not in "".join(p.read_text() for p in (kept / "env").iterdir())
     again = tool("ansible-runner", "run", str(kept), "-p", "site.yml", cwd=tmp_path)
     assert "kept and runnable" in again.stdout

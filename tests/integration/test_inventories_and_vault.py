@@ -138,6 +138,7 @@ def test_automatejs_project_runs_over_ssh_on_its_inventory_without_i(rb2ansible,
     runbook = automatejs_project(tmp_path / "project", hosts, lab_keys.private_key)
     # Lab hosts get new host keys every session; keep them out of root's known_hosts, as users of
     # throwaway machines do (an AutomateJS inventory has no field for SSH options).
+    monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")
     monkeypatch.setenv("ANSIBLE_SSH_COMMON_ARGS", "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null")
 
     done = rb2ansible("run", str(runbook))

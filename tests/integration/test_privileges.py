@@ -10,6 +10,7 @@ import yaml
 
 from tests.integration.conftest import task, write_runbook
 from tests.integration.lab_runs import run_at_terminal, statuses
+from tests.lab.inventory import NO_HOST_KEY_CHECKING
 from tests.lab.processes import wait_until
 
 USER = "rb2a-deploy"
@@ -47,7 +48,7 @@ def user_inventory(path: Path, machine, private_key: Path | None) -> Path:
         "ansible_host": machine.address,
         "ansible_user": USER,
         "ansible_python_interpreter": "/usr/bin/python3",
-        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+        **NO_HOST_KEY_CHECKING,
         # A master connection left by an earlier test (ControlPersist) would log in without asking.
         "ansible_control_path_dir": str(path.parent / "ssh-control"),
     }
@@ -151,3 +152,26 @@ def test_wrong_ssh_password_makes_the_host_unreachable_quickly(password_machine,
     assert statuses(report, "through sudo") == {password_machine.name: "not_run"}
     assert "password" in done.transcript.lower()
     assert "Traceback" not in done.transcript
+
+
+def test_password_files_log_in_and_sudo_and_stay_out_of_everything_written(password_machine, rb2ansible, tmp_path):
+    """--connection-password-file and --become-password-file, as ansible-playbook reads them; -b with
+    --become-user on the command line does what `sudo: true` does in the runbook."""
+    inventory = user_inventory(tmp_path / "inventory.yml", password_machine, private_key=None)
+    password_file = tmp_path / "password"
+    password_file.write_text(PASSWORD + "\n")
+    runbook = write_runbook(tmp_path / "rb", "name: files\nhosts: target\ntasks:\n- {name: who, shell: whoami}\n")
+    kept = tmp_path / "kept"
+    logins_before = accepted_password_logins(password_machine)
+
+    done = rb2ansible("run", str(runbook), "-i", str(inventory), "--connection-password-file", str(password_file),
+                      "--become-password-file", str(password_file), "-b", "--become-user", "nobody",
+                      "--export", str(kept))
+
+    assert done.code == 0, done.stdout + done.stderr
+    assert task(done.results, "who", password_machine.name)["stdout"] == "nobody"
+    assert accepted_password_logins(password_machine) > logins_before
+    written = "".join(path.read_text(errors="replace") for path in kept.rglob("*") if path.is_file())
+    assert PASSWORD not in done.stdout + done.stderr + json.dumps(done.results) + written
+    assert str(password_file) not in written  # a path of this machine: given at run time only
+    assert "--become --become-user nobody" in (kept / "env" / "cmdline").read_text()
