@@ -1,4 +1,5 @@
-"""Runs a private data directory with ansible-runner and stops every process a failed run leaves on its hosts."""
+"""Runs a private data directory with ansible-runner (here, or on execution nodes) and stops every process a
+failed run leaves on its hosts."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamlout
+from . import worker, yamlout
 from .emit import STOP_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
 from .playbook_launcher import write_shim
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
+from .worker import Workers
 
 CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
 Listener = Callable[[RunResults, "list[str]"], None]
@@ -38,38 +40,50 @@ class Execution:
 
 
 def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
-            on_change: Listener, interrupt: threading.Event, artifacts: Path | None = None) -> Execution:
+            on_change: Listener, interrupt: threading.Event, artifacts: Path | None = None,
+            workers: Workers | None = None) -> Execution:
     """Write the private data directory exactly as `export` does, then run that directory: everything that
     shapes the run is read from it (env/cmdline, env/extravars, inventory/); only what must not be written
     there is added in memory: passwords and where they come from, -e values that look secret, the run id.
+    With `workers`, the directory runs on those execution nodes instead (translator/worker.py), its events
+    feeding the same results, so the live view, the results file and Ctrl-C work as for a run here.
 
     ansible-runner's artifacts (raw events, which may hold decrypted values) go to `artifacts` if given,
     else to a temporary directory removed afterwards, never into the directory a user may hand over."""
     if artifacts is None:
         with tempfile.TemporaryDirectory(prefix="rb2ansible-artifacts-") as scratch:
-            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch))
+            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch), workers)
     import ansible_runner
 
     written = write_project(compiled, private_dir, settings)
     results = RunResults(compiled)
     run_id = uuid.uuid4().hex
+    feeding = threading.Lock()  # slices stream their events from threads of their own
 
     def on_event(event: dict) -> bool:
-        changed = results.feed(event)
-        on_change(results, changed)
+        with feeding:
+            changed = results.feed(event)
+            on_change(results, changed)
         return True
 
-    runner = ansible_runner.run(
-        private_data_dir=str(written.path),
-        playbook="site.yml",
-        ident="run",
-        event_handler=on_event,
-        cancel_callback=interrupt.is_set,
-        quiet=True,
-        artifact_dir=str(artifacts),
-        **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
-                           {"rb2a_run_id": run_id}),
-    )
+    if workers is None:
+        runner = ansible_runner.run(
+            private_data_dir=str(written.path),
+            playbook="site.yml",
+            ident="run",
+            event_handler=on_event,
+            cancel_callback=interrupt.is_set,
+            quiet=True,
+            artifact_dir=str(artifacts),
+            **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
+                               {"rb2a_run_id": run_id}),
+        )
+        slices = [runner]
+    else:
+        slices = worker.run_sliced(workers, written, settings, {"rb2a_run_id": run_id}, on_event, interrupt,
+                                   artifacts, lambda: _list_hosts(written, settings, artifacts))
+        worker.check_reached(slices)
+        runner = worker.combined(slices)
     if runner is None or runner.status == "error":
         raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
     if results.started is None and not interrupt.is_set():
@@ -82,12 +96,31 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
                              f"{' with --limit ' + settings.limit if settings.limit else ''} in the inventory")
     if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):
         # A child interrupted, timed out or cut off from the controller may still run on its host, and so may
-        # what it started: every process of the run carries the run id, which finds them.
-        stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
+        # what it started: every process of the run carries the run id, which finds them. On execution nodes,
+        # each slice's node does it for its hosts (they may be reachable from there only).
+        if workers is None:
+            stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
+        for one in slices if workers is not None else []:
+            play = cleanup_play([host for host in results.hosts if one.covers(host)], run_id, compiled.uses_become)
+            worker.stop_on_node(workers, one, play, artifacts)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
     return Execution(results, written.path, runner.status, runner.rc)
+
+
+def _list_hosts(written: PrivateDir, settings: RunSettings, artifacts: Path) -> str:
+    """What `ansible-playbook --list-hosts` says of the directory, with the run's own options: the hosts a
+    sliced run cuts up are exactly the ones the play would target."""
+    import ansible_runner
+
+    runner = ansible_runner.run(private_data_dir=str(written.path), playbook="site.yml", ident="list-hosts",
+                                quiet=True, artifact_dir=str(artifacts),
+                                **_runtime_options(written, settings, [*written.recorded_cmdline(), "--list-hosts"],
+                                                   artifacts / "list-hosts-vars.yml", {}))
+    if runner.rc != 0:
+        raise AnsibleRefused(_ansible_errors(runner, written))
+    return runner.stdout.read()
 
 
 def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,
@@ -95,7 +128,17 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
     """Kill every process of this run still alive on its hosts (async jobs included), in one task per host."""
     import ansible_runner
 
-    play = [{
+    playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
+    playbook.write_text(cleanup_play(hosts, run_id, become))
+    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped.
+    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {})
+    ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
+                       quiet=True, artifact_dir=str(artifacts), **options)
+
+
+def cleanup_play(hosts: list[str], run_id: str, become: bool) -> str:
+    """The playbook that kills every process of this run still alive on `hosts`."""
+    return yamlout.document([{
         "name": "Stop what the run left on its hosts",
         "hosts": ",".join(sorted(hosts)),
         "gather_facts": False,
@@ -105,13 +148,7 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
             "ignore_unreachable": True,
             **({"become": True} if become else {}),
         }],
-    }]
-    playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
-    playbook.write_text(yamlout.document(play))
-    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped.
-    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {})
-    ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
-                       quiet=True, artifact_dir=str(artifacts), **options)
+    }])
 
 
 def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[str], vars_file: Path,
