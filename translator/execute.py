@@ -81,7 +81,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         slices = [runner]
     else:
         slices = worker.run_sliced(workers, written, settings, {"rb2a_run_id": run_id}, on_event, interrupt,
-                                   artifacts, lambda: _list_hosts(written, settings, artifacts))
+                                   artifacts, lambda: _list_hosts(written, settings, artifacts, interrupt))
         worker.check_reached(slices)
         runner = worker.combined(slices)
     if runner is None or runner.status == "error":
@@ -100,22 +100,24 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         # each slice's node does it for its hosts (they may be reachable from there only).
         if workers is None:
             stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
-        for one in slices if workers is not None else []:
-            play = cleanup_play([host for host in results.hosts if one.covers(host)], run_id, compiled.uses_become)
-            worker.stop_on_node(workers, one, play, artifacts)
+        for number, one in enumerate(slices if workers is not None else [], start=1):
+            hosts = [host for host in results.hosts if one.covers(host)]
+            if hosts:
+                worker.stop_on_node(workers, one, cleanup_play(hosts, run_id, compiled.uses_become),
+                                    artifacts / f"cleanup-{number}")
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
     return Execution(results, written.path, runner.status, runner.rc)
 
 
-def _list_hosts(written: PrivateDir, settings: RunSettings, artifacts: Path) -> str:
+def _list_hosts(written: PrivateDir, settings: RunSettings, artifacts: Path, interrupt: threading.Event) -> str:
     """What `ansible-playbook --list-hosts` says of the directory, with the run's own options: the hosts a
     sliced run cuts up are exactly the ones the play would target."""
     import ansible_runner
 
     runner = ansible_runner.run(private_data_dir=str(written.path), playbook="site.yml", ident="list-hosts",
-                                quiet=True, artifact_dir=str(artifacts),
+                                quiet=True, artifact_dir=str(artifacts), cancel_callback=interrupt.is_set,
                                 **_runtime_options(written, settings, [*written.recorded_cmdline(), "--list-hosts"],
                                                    artifacts / "list-hosts-vars.yml", {}))
     if runner.rc != 0:

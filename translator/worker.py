@@ -157,15 +157,16 @@ def run_on_node(workers: Workers, node: WorkerNode, directory: Path, runner_opti
                                daemon=True)
     stopper.start()
     try:
+        # A cancel_callback, even unused, keeps ansible-runner from taking over this process's SIGINT handler.
         ansible_runner.run(private_data_dir=str(directory), streamer="transmit", _output=ssh.stdin,
-                           **runner_options)
+                           cancel_callback=interrupt.is_set, **runner_options)
         ssh.stdin.close()
     except (BrokenPipeError, OSError):
         pass  # the connection failed: said below, from ssh's own words
     statuses: list[dict] = []
     artifact_dir = artifacts / "streamed"  # the worker's artifacts, as ansible-runner run would leave them
     ansible_runner.run(private_data_dir=str(artifacts), streamer="process", _input=ssh.stdout, quiet=True,
-                       artifact_dir=str(artifact_dir), event_handler=on_event,
+                       artifact_dir=str(artifact_dir), event_handler=on_event, cancel_callback=interrupt.is_set,
                        status_handler=lambda data, runner_config: statuses.append(data))
     ssh.stdout.close()
     ssh.wait()
@@ -179,8 +180,8 @@ def run_on_node(workers: Workers, node: WorkerNode, directory: Path, runner_opti
         said = b"".join(line for line in stderr_lines if not PID_LINE.match(line.strip())).decode(errors="replace")
         explanation = "; ".join(part for part in (said.strip(), explanation) if part)
         status = "error"
-    return StreamedRun(node, None, status,
-                       int(rc_file.read_text()) if rc_file.is_file() and rc_file.read_text().strip() else None,
+    rc = rc_file.read_text().strip() if rc_file.is_file() else ""
+    return StreamedRun(node, None, status, int(rc) if rc.lstrip("-").isdigit() else None,
                        io.StringIO(stdout.read_text(errors="replace") if stdout.is_file() else explanation),
                        explanation)
 
@@ -287,7 +288,8 @@ def transmitted_run(written, settings, internal_vars: dict[str, Any]) -> tuple[d
 
 
 def stop_on_node(workers: Workers, run: StreamedRun, play: str, artifacts: Path) -> None:
-    """Send the cleanup playbook to the node that ran the slice, with the run's variables and passwords."""
+    """Send the cleanup playbook to the node that ran the slice, with the run's variables and passwords;
+    its artifacts go to `artifacts`."""
     from .execute import CLEANUP_PLAYBOOK
 
     if run.directory is None:
@@ -297,8 +299,7 @@ def stop_on_node(workers: Workers, run: StreamedRun, play: str, artifacts: Path)
     # Only what lets Ansible reach the hosts: a --limit, --tags or --check must not keep a process alive.
     kept = _credentials_only(cmdline)
     options = {**run.options, "playbook": CLEANUP_PLAYBOOK, "ident": "cleanup", "cmdline": shlex.join(kept)}
-    run_on_node(workers, run.node, run.directory, options, lambda event: True, threading.Event(),
-                artifacts / f"cleanup-{run.node.host}-{id(run)}")
+    run_on_node(workers, run.node, run.directory, options, lambda event: True, threading.Event(), artifacts)
 
 
 def _credentials_only(cmdline: list[str]) -> list[str]:
