@@ -3,12 +3,15 @@ ansible-runner and ansible-core only), sliced across them, interrupted there."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import textwrap
 import uuid
 from pathlib import Path
 
 from tests.integration.conftest import task, write_runbook
 from tests.integration.lab_runs import interrupt_when, interval, seconds
+from tests.integration.test_vault import inline_vault
 from tests.lab.nspawn import NspawnMachine
 
 HELLO = Path(__file__).resolve().parents[2] / "runbooks" / "hello"
@@ -84,6 +87,34 @@ tasks:
     second = [interval(done.results, "wait", host) for host in hosts[1::2]]
     assert max(start for start, _ in first + second) < min(end for _, end in first + second)
     assert seconds(done.results["started"]) <= min(start for start, _ in first + second)
+
+
+def test_vault_values_and_held_back_secrets_reach_the_worker_and_stay_out_of_the_export(
+        rb2ansible, worker_machines, lab_keys, tmp_path):
+    node = worker_machines[1]
+    vault_secret, token = f"vault-{uuid.uuid4().hex}", f"token-{uuid.uuid4().hex}"
+    password = tmp_path / "vault-pass"
+    password.write_text("worker vault password\n")
+    landed = f"/root/secrets-{uuid.uuid4().hex[:8]}"
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: secrets on a node
+vars:
+{textwrap.indent(inline_vault("db_password", vault_secret, f"@{password}"), "  ")}
+tasks:
+- name: both secrets arrived
+  shell: printf '%s %s' "${{db_password}}" "${{api_token}}" > {landed}
+  no_log: true
+""")
+    export = tmp_path / "kept"
+    done = rb2ansible("run", str(runbook), "--vault-password-file", str(password), "-e", f"api_token={token}",
+                      "--export", str(export), *worker_options([node], lab_keys))
+
+    assert done.code == 0, done.stdout + done.stderr
+    assert node.ssh(f"cat {landed}; rm {landed}") == f"{vault_secret} {token}"
+    kept = "".join(path.read_text(errors="replace") for path in export.rglob("*") if path.is_file())
+    assert vault_secret not in kept and token not in kept and "worker vault password" not in kept
+    assert not (export / "env" / "rb2ansible-run").exists()
+    assert token not in done.stdout + done.stderr + json.dumps(done.results)
 
 
 def test_ctrl_c_stops_the_worker_and_what_it_started_on_its_node(rb2ansible_command, worker_machines, lab_keys,

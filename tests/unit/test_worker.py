@@ -123,3 +123,18 @@ def test_worker_option_mistakes_exit_2_before_anything_runs(args, message, tmp_p
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_sliced_outcomes_combine_into_the_worst_status_and_exit_code():
+    import io
+
+    from translator.worker import StreamedRun, combined
+
+    def run(host: str, status: str, rc: int | None) -> StreamedRun:
+        return StreamedRun(WorkerNode(host), [host], status, rc, io.StringIO(f"{host} said\n"))
+
+    assert combined([run("a", "successful", 0), run("b", "successful", 0)]).status == "successful"
+    both = combined([run("a", "successful", 0), run("b", "failed", 2)])
+    assert (both.status, both.rc) == ("failed", 2)
+    assert "--- ssh://a\na said" in both.stdout.getvalue() and "--- ssh://b\nb said" in both.stdout.getvalue()
+    assert combined([run("a", "failed", 2), run("b", "canceled", 254)]).status == "canceled"
