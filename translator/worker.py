@@ -23,10 +23,39 @@ from .errors import AnsibleRefused, UsageError
 
 # Files a run adds to the copy it transmits (never to the directory a user keeps), named from project/.
 RUN_FILES = "env/rb2ansible-run"
-PID_LINE = re.compile(rb"^rb2a-worker-pid (\d+)$")
-# After Ctrl-C the worker is asked to stop once a second (its first signal may land before ansible-runner
-# listens for it), and its SSH session is cut if it has not ended within this many seconds.
+# After Ctrl-C the node's worker has this many seconds to cancel and stream its end back; then the SSH
+# session is cut.
 STOP_GRACE = 60
+# Runs on the node, in front of `ansible-runner worker`: passes the transmitted job to it, and when its own
+# input ends while the worker still runs, SIGTERMs it (ansible-runner then cancels the playbook and kills its
+# process group), once a second since the first may land before ansible-runner listens for it, SIGKILL after
+# a minute. The controller keeps that input open for the whole run and closes it to stop the run (Ctrl-C);
+# it also ends if the controller dies (kill -9) or the connection drops, so no run is left behind.
+NODE_GUARD = """\
+import os, signal, subprocess, sys, threading
+try:
+    worker = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE)
+except OSError as error:
+    sys.exit(f"{sys.argv[1]}: {error.strerror}")
+def guard():
+    try:
+        for chunk in iter(lambda: os.read(0, 65536), b""):
+            worker.stdin.write(chunk)
+            worker.stdin.flush()
+    except OSError:
+        pass
+    for second in range(60):
+        if worker.poll() is not None:
+            return
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(1)
+        except subprocess.TimeoutExpired:
+            pass
+    worker.kill()
+threading.Thread(target=guard, daemon=True).start()
+sys.exit(worker.wait())
+"""
 
 
 @dataclass(frozen=True)
@@ -143,31 +172,26 @@ def run_on_node(workers: Workers, node: WorkerNode, directory: Path, runner_opti
     stop the worker (and the playbook it runs) when `interrupt` is set."""
     import ansible_runner
 
-    # The remote shell says which process is the worker (on stderr: stdout is the event stream) before it
-    # becomes it, so that Ctrl-C can signal it: ansible-runner then kills the playbook's process group.
-    command = f"echo rb2a-worker-pid $$ >&2; exec {shlex.quote(workers.runner)} worker"
+    command = shlex.join(["python3", "-c", NODE_GUARD, workers.runner, "worker"])
     # A session of its own: the terminal's Ctrl-C is rb2ansible's to handle, not ssh's to die of.
     ssh = subprocess.Popen(workers.ssh(node, command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, start_new_session=True)
-    remote_pid: list[int] = []
-    stderr_lines: list[bytes] = []
-    reader = threading.Thread(target=_read_stderr, args=(ssh.stderr, remote_pid, stderr_lines), daemon=True)
+    said: list[bytes] = []
+    reader = threading.Thread(target=lambda: said.extend(ssh.stderr), daemon=True)
     reader.start()
-    stopper = threading.Thread(target=_stop_when_interrupted, args=(workers, node, ssh, remote_pid, interrupt),
-                               daemon=True)
-    stopper.start()
+    threading.Thread(target=_stop_when_interrupted, args=(ssh, interrupt), daemon=True).start()
     try:
         # A cancel_callback, even unused, keeps ansible-runner from taking over this process's SIGINT handler.
         ansible_runner.run(private_data_dir=str(directory), streamer="transmit", _output=ssh.stdin,
                            cancel_callback=interrupt.is_set, **runner_options)
-        ssh.stdin.close()
-    except (BrokenPipeError, OSError):
-        pass  # the connection failed: said below, from ssh's own words
+    except (OSError, ValueError):
+        pass  # the connection failed, or Ctrl-C closed it: said below, from ssh's own words or the status
     statuses: list[dict] = []
     artifact_dir = artifacts / "streamed"  # the worker's artifacts, as ansible-runner run would leave them
     ansible_runner.run(private_data_dir=str(artifacts), streamer="process", _input=ssh.stdout, quiet=True,
                        artifact_dir=str(artifact_dir), event_handler=on_event, cancel_callback=interrupt.is_set,
                        status_handler=lambda data, runner_config: statuses.append(data))
+    _close(ssh.stdin)  # the run has ended: the node's guard sees its input end with nothing left to stop
     ssh.stdout.close()
     ssh.wait()
     reader.join()
@@ -177,8 +201,8 @@ def run_on_node(workers: Workers, node: WorkerNode, directory: Path, runner_opti
     status = final.get("status", "error")
     explanation = final.get("job_explanation", "")
     if status == "error" or ssh.returncode == 255:
-        said = b"".join(line for line in stderr_lines if not PID_LINE.match(line.strip())).decode(errors="replace")
-        explanation = "; ".join(part for part in (said.strip(), explanation) if part)
+        words = b"".join(said).decode(errors="replace").strip()
+        explanation = "; ".join(part for part in (words, explanation) if part)
         status = "error"
     rc = rc_file.read_text().strip() if rc_file.is_file() else ""
     return StreamedRun(node, None, status, int(rc) if rc.lstrip("-").isdigit() else None,
@@ -186,36 +210,26 @@ def run_on_node(workers: Workers, node: WorkerNode, directory: Path, runner_opti
                        explanation)
 
 
-def _read_stderr(stream, remote_pid: list[int], lines: list[bytes]) -> None:
-    for line in stream:
-        match = PID_LINE.match(line.strip())
-        if match and not remote_pid:
-            remote_pid.append(int(match.group(1)))
-        else:
-            lines.append(line)
-
-
-def _stop_when_interrupted(workers: Workers, node: WorkerNode, ssh: subprocess.Popen, remote_pid: list[int],
-                           interrupt: threading.Event) -> None:
-    """On Ctrl-C, SIGTERM the worker on its node (ansible-runner then cancels the run and streams its end
-    back); cut the connection if the worker is not known yet or does not end in time."""
+def _stop_when_interrupted(ssh: subprocess.Popen, interrupt: threading.Event) -> None:
+    """On Ctrl-C, end the node's input: its guard stops the worker, which streams its end back; cut the
+    connection if that has not come within STOP_GRACE seconds."""
     while ssh.poll() is None:
         if interrupt.wait(1):
             break
-    for _ in range(STOP_GRACE):
-        if ssh.poll() is not None:
-            return
-        if not remote_pid:
-            ssh.terminate()  # not started yet: the node sees its input end and the worker exits
-            return
-        subprocess.run(workers.ssh(node, f"kill -TERM {remote_pid[0]}"), stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False)
-        try:
-            ssh.wait(1)
-        except subprocess.TimeoutExpired:
-            continue
-    if ssh.poll() is None:
+    if ssh.poll() is not None:
+        return
+    _close(ssh.stdin)
+    try:
+        ssh.wait(STOP_GRACE)
+    except subprocess.TimeoutExpired:
         ssh.kill()
+
+
+def _close(stream) -> None:
+    try:
+        stream.close()
+    except OSError:
+        pass  # ssh has gone already
 
 
 def run_sliced(workers: Workers, written, settings, internal_vars: dict[str, Any], on_event: Callable[[dict], Any],
@@ -333,4 +347,5 @@ def check_reached(runs: list[StreamedRun]) -> None:
         raise AnsibleRefused("\n".join(
             f"worker {run.node} did not run the playbook: {run.explanation or 'no answer'}"
             + (" (is ansible-runner installed there? --worker-runner names its command)"
-               if "not found" in run.explanation else "") for run in failed))
+               if "not found" in run.explanation or "No such file" in run.explanation else "")
+            for run in failed))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import textwrap
 import uuid
 from pathlib import Path
@@ -13,6 +14,7 @@ from tests.integration.conftest import task, write_runbook
 from tests.integration.lab_runs import interrupt_when, interval, seconds
 from tests.integration.test_vault import inline_vault
 from tests.lab.nspawn import NspawnMachine
+from tests.lab.processes import wait_until
 
 HELLO = Path(__file__).resolve().parents[2] / "runbooks" / "hello"
 # When it ran, and what the module says of the file system it ran on (sizes, temporary paths), differ.
@@ -111,6 +113,8 @@ tasks:
 
     assert done.code == 0, done.stdout + done.stderr
     assert node.ssh(f"cat {landed}; rm {landed}") == f"{vault_secret} {token}"
+    # ansible-runner worker unpacked the run (its held-back values too) into a directory it removed at its end.
+    assert node.run("ls -d /tmp/*/env/rb2ansible-run").stdout == ""
     kept = "".join(path.read_text(errors="replace") for path in export.rglob("*") if path.is_file())
     assert vault_secret not in kept and token not in kept and "worker vault password" not in kept
     assert not (export / "env" / "rb2ansible-run").exists()
@@ -147,7 +151,24 @@ tasks:
     assert task(run.report, "afterwards")["status"] == "not_run"
     assert node.run(f"pgrep -af 60.{marker}").stdout == ""
     assert node.run("pgrep -af 'ansible-runner|ansible-playbook'").stdout == ""
+    assert node.run("ls -d /tmp/*/env/rb2ansible-run").stdout == ""
     assert node.run(f"test -e /tmp/afterwards-{marker}").returncode == 1
+
+
+def test_a_killed_controller_leaves_no_worker_running_on_the_node(rb2ansible_command, worker_machines, lab_keys,
+                                                                   tmp_path):
+    node = worker_machines[1]
+    marker = str(uuid.uuid4().int)[:8]
+    runbook = write_runbook(tmp_path / "rb", f"name: killed\ntasks:\n- name: wait\n  shell: sleep 60.{marker}\n")
+    process = subprocess.Popen([*rb2ansible_command, "run", str(runbook), *worker_options([node], lab_keys)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: node.run(f"pgrep -f 60.{marker}").returncode == 0, 90, "the sleep running on the node")
+    finally:
+        process.kill()  # no handler, no cleanup: only the node's guard notices
+        process.wait()
+    wait_until(lambda: node.run("pgrep -f 'ansible-runner|ansible-playbook'").returncode == 1, 90,
+               "the worker and its playbook gone from the node")
 
 
 def test_a_worker_that_cannot_be_reached_is_named_without_a_traceback(rb2ansible, lab_keys):
