@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import yamlout
 from .errors import AnsibleRefused, UsageError
+from .project import PROMPT_OPTIONS, PROMPT_PATTERNS, PrivateDir, RunSettings
 
 # Files a run adds to the copy it transmits (never to the directory a user keeps), named from project/.
 RUN_FILES = "env/rb2ansible-run"
+RunFiles = dict[str, Path | str]  # a name in RUN_FILES -> the file to copy there, or the text to write
 # After Ctrl-C the node's worker has this many seconds to cancel and stream its end back; then the SSH
 # session is cut.
 STOP_GRACE = 60
@@ -128,7 +131,7 @@ def play_hosts(list_hosts_output: str) -> list[str]:
     return hosts
 
 
-def stage(private_dir: Path, target: Path, run_files: dict[str, Path | str]) -> Path:
+def stage(private_dir: Path, target: Path, run_files: RunFiles) -> Path:
     """A copy of the private directory to transmit, with the run's own files (held-back variables, password
     files) added under env/rb2ansible-run/: they go to the node with the run, never into the kept directory."""
     shutil.copytree(private_dir, target, symlinks=True)
@@ -232,8 +235,9 @@ def _close(stream) -> None:
         pass  # ssh has gone already
 
 
-def run_sliced(workers: Workers, written, settings, internal_vars: dict[str, Any], on_event: Callable[[dict], Any],
-               interrupt: threading.Event, artifacts: Path, list_hosts: Callable[[], str]) -> list[StreamedRun]:
+def run_sliced(workers: Workers, written: PrivateDir, settings: RunSettings, internal_vars: dict[str, Any],
+               on_event: Callable[[dict], Any], interrupt: threading.Event, artifacts: Path,
+               list_hosts: Callable[[], str]) -> list[StreamedRun]:
     """Run the written private directory on the workers: in one piece, or cut into slices run at once, slice k
     on node k mod W (as AWX runs a sliced job template's jobs on its execution nodes)."""
     run_files, cmdline, options = transmitted_run(written, settings, internal_vars)
@@ -267,16 +271,13 @@ def run_sliced(workers: Workers, written, settings, internal_vars: dict[str, Any
     return [outcome for outcome in outcomes if isinstance(outcome, StreamedRun)]
 
 
-def transmitted_run(written, settings, internal_vars: dict[str, Any]) -> tuple[dict[str, Path | str], list[str],
-                                                                               dict[str, Any]]:
+def transmitted_run(written: PrivateDir, settings: RunSettings,
+                    internal_vars: dict[str, Any]) -> tuple[RunFiles, list[str], dict[str, Any]]:
     """What a local run adds in memory (held-back -e values and files, vault password files, the run id),
     as files that travel with the transmitted copy and an ansible-playbook command line naming them there.
     Passwords typed at a prompt travel in ansible-runner's job arguments, over the SSH channel only."""
-    from . import yamlout
-    from .project import PROMPT_OPTIONS, PROMPT_PATTERNS
-
     secrets = written.secrets
-    files: dict[str, Path | str] = {"run-vars.yml": yamlout.document({**secrets.withheld_values, **internal_vars})}
+    files: RunFiles = {"run-vars.yml": yamlout.document({**secrets.withheld_values, **internal_vars})}
     cmdline = list(written.recorded_cmdline())
     for number, path in enumerate(secrets.withheld_files, start=1):
         files[f"extra-{number:02d}-{Path(path).name}"] = Path(path)
