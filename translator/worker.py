@@ -29,36 +29,9 @@ RunFiles = dict[str, Path | str]  # a name in RUN_FILES -> the file to copy ther
 # After Ctrl-C the node's worker has this many seconds to cancel and stream its end back; then the SSH
 # session is cut.
 STOP_GRACE = 60
-# Runs on the node, in front of `ansible-runner worker`: passes the transmitted job to it, and when its own
-# input ends while the worker still runs, SIGTERMs it (ansible-runner then cancels the playbook and kills its
-# process group), once a second since the first may land before ansible-runner listens for it, SIGKILL after
-# a minute. The controller keeps that input open for the whole run and closes it to stop the run (Ctrl-C);
-# it also ends if the controller dies (kill -9) or the connection drops, so no run is left behind.
-NODE_GUARD = """\
-import os, signal, subprocess, sys, threading
-try:
-    worker = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE)
-except OSError as error:
-    sys.exit(f"{sys.argv[1]}: {error.strerror}")
-def guard():
-    try:
-        for chunk in iter(lambda: os.read(0, 65536), b""):
-            worker.stdin.write(chunk)
-            worker.stdin.flush()
-    except OSError:
-        pass
-    for second in range(60):
-        if worker.poll() is not None:
-            return
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(1)
-        except subprocess.TimeoutExpired:
-            pass
-    worker.kill()
-threading.Thread(target=guard, daemon=True).start()
-sys.exit(worker.wait())
-"""
+# Sent with the SSH command and run by the node's python3 in front of `ansible-runner worker`: the controller
+# keeps its input open for the whole run and closes it to stop the run.
+NODE_GUARD = Path(__file__).with_name("node_guard.py")
 
 
 @dataclass(frozen=True)
@@ -175,7 +148,7 @@ def run_on_node(workers: Workers, node: WorkerNode, directory: Path, runner_opti
     stop the worker (and the playbook it runs) when `interrupt` is set."""
     import ansible_runner
 
-    command = shlex.join(["python3", "-c", NODE_GUARD, workers.runner, "worker"])
+    command = shlex.join(["python3", "-c", NODE_GUARD.read_text(), workers.runner, "worker"])
     # A session of its own: the terminal's Ctrl-C is rb2ansible's to handle, not ssh's to die of.
     ssh = subprocess.Popen(workers.ssh(node, command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, start_new_session=True)

@@ -72,7 +72,7 @@ tasks:
 - name: where
   shell: hostname
 - name: wait
-  shell: sleep 2
+  shell: sleep 6
 """)
     done = rb2ansible("run", str(runbook), "-i", str(inventory), "--slices", "2",
                       *worker_options(worker_machines, lab_keys))
@@ -84,7 +84,8 @@ tasks:
     # AWX's slicing: host i of the play's hosts, sorted by name, to slice i mod 2; slice k on worker k.
     assert ran_on == {host: worker_machines[number % 2].name for number, host in enumerate(hosts)}
     assert all(task(done.results, "wait", host)["status"] == "changed" for host in hosts)
-    # The slices ran at the same time: each one's sleeps overlap the other's.
+    # The slices ran at the same time: every sleep overlaps every other (6 s leaves room for one node
+    # starting its playbook a few seconds after the other on a loaded machine).
     first = [interval(done.results, "wait", host) for host in hosts[0::2]]
     second = [interval(done.results, "wait", host) for host in hosts[1::2]]
     assert max(start for start, _ in first + second) < min(end for _, end in first + second)
@@ -155,20 +156,21 @@ tasks:
     assert node.run(f"test -e /tmp/afterwards-{marker}").returncode == 1
 
 
-def test_a_killed_controller_leaves_no_worker_running_on_the_node(rb2ansible_command, worker_machines, lab_keys,
-                                                                   tmp_path):
+def test_a_killed_controller_leaves_nothing_of_the_run_on_the_node(rb2ansible_command, worker_machines, lab_keys,
+                                                                    tmp_path):
     node = worker_machines[1]
     marker = str(uuid.uuid4().int)[:8]
-    runbook = write_runbook(tmp_path / "rb", f"name: killed\ntasks:\n- name: wait\n  shell: sleep 60.{marker}\n")
+    runbook = write_runbook(tmp_path / "rb", f"name: killed\ntasks:\n- name: wait\n  shell: sleep 120.{marker}\n")
     process = subprocess.Popen([*rb2ansible_command, "run", str(runbook), *worker_options([node], lab_keys)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: node.run(f"pgrep -f 60.{marker}").returncode == 0, 90, "the sleep running on the node")
+        wait_until(lambda: node.run(f"pgrep -f 120.{marker}").returncode == 0, 90, "the sleep running on the node")
     finally:
-        process.kill()  # no handler, no cleanup: only the node's guard notices
+        process.kill()  # no handler, no cleanup playbook: only the node's guard notices
         process.wait()
-    wait_until(lambda: node.run("pgrep -f 'ansible-runner|ansible-playbook'").returncode == 1, 90,
-               "the worker and its playbook gone from the node")
+    # Well before the sleep would end by itself: the guard stopped the worker and killed what the run had left.
+    wait_until(lambda: node.run(f"pgrep -f 'ansible-runner|ansible-playbook|120.{marker}'").returncode == 1, 60,
+               "the worker, its playbook and the task's command gone from the node")
 
 
 def test_a_worker_that_cannot_be_reached_is_named_without_a_traceback(rb2ansible, lab_keys):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,24 @@ def test_sliced_outcomes_combine_into_the_worst_status_and_exit_code():
     assert (both.status, both.rc) == ("failed", 2)
     assert "--- ssh://a\na said" in both.stdout.getvalue() and "--- ssh://b\nb said" in both.stdout.getvalue()
     assert combined([run("a", "failed", 2), run("b", "canceled", 254)]).status == "canceled"
+
+
+def test_the_node_guard_kills_the_worker_and_what_left_its_process_group_when_its_input_ends():
+    from tests.lab.processes import wait_until
+    from tests.processes import with_marker
+    from translator.worker import NODE_GUARD
+
+    marker = str(uuid.uuid4().int)[:8]
+    # As Ansible's forks do, one child starts a session of its own: a process group kill would miss it.
+    # (The sleeps' arguments are built by the shell: only the sleeps themselves carry them.)
+    worker = f"m=100.{marker}; setsid sleep ${{m}}1 & sleep ${{m}}2 & wait"
+    guard = subprocess.Popen([sys.executable, "-c", NODE_GUARD.read_text(), "sh", "-c", worker],
+                             stdin=subprocess.PIPE)
+    try:
+        sleeps = [f"100.{marker}1", f"100.{marker}2"]
+        wait_until(lambda: all(with_marker(sleep) for sleep in sleeps), 30, "both sleeps started")
+        guard.stdin.close()  # what the controller does on Ctrl-C, and what its death does
+        assert guard.wait(60) == 128 + signal.SIGTERM
+        wait_until(lambda: not any(with_marker(sleep) for sleep in sleeps), 10, "both sleeps killed")
+    finally:
+        guard.kill()
