@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import subprocess
-from importlib.metadata import version
+from importlib.metadata import metadata, version
 from pathlib import Path
 
 from tests.lab import LabError
@@ -16,6 +16,16 @@ INSTALL_TIMEOUT = 900
 
 
 def worker_packages() -> list[str]:
+    """The controller's ansible-core and ansible-runner, which the machines' Python must be able to run."""
+    from packaging.specifiers import SpecifierSet
+
+    needs = metadata("ansible-core").get("Requires-Python") or ""
+    machine = subprocess.run([MACHINE_PYTHON, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    if machine not in SpecifierSet(needs):
+        # Said plainly rather than as pip's "no matching distribution".
+        raise LabError(f"ansible-core {version('ansible-core')} needs Python {needs}; the lab machines run "
+                       f"{MACHINE_PYTHON} {machine} (Debian bookworm), so they cannot be its execution nodes")
     return [f"ansible-core=={version('ansible-core')}", f"ansible-runner=={version('ansible-runner')}"]
 
 
@@ -25,7 +35,10 @@ def ensure_worker_venv() -> Path:
     pip inside a machine would reach the package index through the network on every boot (about a minute
     each, its overlay is thrown away at poweroff); built here once, it is bound into the machines read-only
     at the same path, so the scripts' interpreter lines hold there too."""
-    packages = worker_packages()
+    try:
+        packages = worker_packages()
+    except subprocess.CalledProcessError as exc:
+        raise LabError(f"{MACHINE_PYTHON} did not run: {exc}") from None
     target = cache_dir() / ("worker-venv-" + "-".join(p.replace("==", "_") for p in packages))
     complete = target / ".complete"  # written last: a venv without it was cut short and is built again
     cache_dir().mkdir(parents=True, exist_ok=True)
