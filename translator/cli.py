@@ -273,6 +273,43 @@ def _absolute_vault_id(vault_id: str) -> str:
     return f"{label}@{path}" if at else str(path)
 
 
+def _worker_options(function):
+    """`run` on execution nodes (translator/worker.py), grouped apart from ansible-playbook's own options."""
+    options = [
+        click.option("--worker", "worker_urls", multiple=True, metavar="ssh://[USER@]NODE[:PORT]",
+                     help="Run on this execution node through `ansible-runner worker`, reached over SSH (as AWX "
+                          "does through Receptor). Repeatable, with --slices. The node needs ansible-runner and "
+                          "ansible-core only. See docs/scale-out.md."),
+        click.option("--worker-ssh-args", metavar="'ARGS'", default="",
+                     help="More ssh options to reach the workers, such as '-i KEY -o UserKnownHostsFile=FILE' "
+                          "(default: your ssh config)."),
+        click.option("--slices", type=click.IntRange(1, 1000), metavar="N",
+                     help="Cut the play's hosts into N slices (host i to slice i mod N, as AWX job slicing does) "
+                          "run at once, slice k on worker k mod W (default: one slice per worker)."),
+        click.option("--worker-runner", metavar="COMMAND", default="ansible-runner",
+                     help="ansible-runner's command on the workers, if not on their PATH."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _workers(urls: tuple[str, ...], ssh_args: str, slices: int | None, runner: str):
+    import shlex
+
+    from .worker import WorkerNode, Workers
+
+    if not urls:
+        if slices or ssh_args or runner != "ansible-runner":
+            raise UsageError("--slices, --worker-ssh-args and --worker-runner go with --worker ssh://NODE")
+        return None
+    try:
+        words = tuple(shlex.split(ssh_args))
+    except ValueError as exc:
+        raise UsageError(f"--worker-ssh-args: {exc}") from None
+    return Workers(tuple(WorkerNode.parse(url) for url in urls), words, slices or len(urls), runner)
+
+
 def _load(runbook: Path):
     """The runbook's model; what it should know although the runbook is valid is printed first."""
     from .build import load_runbook
@@ -350,8 +387,9 @@ def plan(runbook: Path) -> None:
               help="Write every task's result per host to this JSON file.")
 @click.option("--export", "export_dir", type=_WritablePath(file_okay=False, path_type=Path),
               help="Keep the ansible-runner directory that was run here (what `export` writes; see its README).")
+@_worker_options
 def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
-        results_file, export_dir) -> None:
+        results_file, export_dir, worker_urls, worker_ssh_args, slices, worker_runner) -> None:
     """Compile RUNBOOK and run it with ansible-runner, showing progress as the runbook's tree.
 
     ansible-playbook's options keep their names and meaning; passwords typed at -k/-K/-J prompts or read
@@ -363,6 +401,7 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
     Exit codes: 0 success; 1 a task failed or a host was unreachable;
                 2 invalid runbook or usage; 3 internal error.
     """
+    workers = _workers(worker_urls, worker_ssh_args, slices, worker_runner)
     compiled = _compile(runbook)
     settings = _in_play_terms(settings, compiled)
     listings = [flag for flag, wanted in (("--list-hosts", list_hosts), ("--list-tasks", list_tasks),
@@ -375,7 +414,7 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
         if listings:
             _print_listing(compiled, settings, private_dir, listings)
         else:
-            _run(compiled, settings, private_dir, results_file)
+            _run(compiled, settings, private_dir, results_file, workers)
     finally:
         if export_dir is None:
             shutil.rmtree(private_dir, ignore_errors=True)
@@ -391,7 +430,7 @@ def _print_listing(compiled, settings, private_dir: Path, flags: list[str]) -> N
     click.echo(text, nl=False)
 
 
-def _run(compiled, settings, private_dir: Path, results_file: Path | None) -> None:
+def _run(compiled, settings, private_dir: Path, results_file: Path | None, workers) -> None:
     from .execute import execute
     from .progress import Progress
 
@@ -400,7 +439,8 @@ def _run(compiled, settings, private_dir: Path, results_file: Path | None) -> No
     # -vvv and more: Ansible's own output too, as ansible-playbook would print it.
     ansible_output = progress.ansible_output if settings.verbosity >= 3 else None
     try:
-        execution = execute(compiled, settings, private_dir, progress.update, interrupt, on_output=ansible_output)
+        execution = execute(compiled, settings, private_dir, progress.update, interrupt, on_output=ansible_output,
+                            workers=workers)
     except Rb2AnsibleError:
         progress.abandon()  # the message that follows starts on a line of its own
         raise

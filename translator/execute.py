@@ -1,4 +1,5 @@
-"""Runs a private data directory with ansible-runner and stops every process a failed run leaves on its hosts."""
+"""Runs a private data directory with ansible-runner (here, or on execution nodes) and stops every process a
+failed run leaves on its hosts."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamlout
+from . import worker, yamlout
 from .emit import STOP_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
 from .playbook_launcher import write_shim
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
 from .tag_selection import TagSelection
+from .worker import Workers
 
 CLEANUP_PLAYBOOK = "rb2ansible_cleanup.yml"
 Listener = Callable[[RunResults, "list[str]"], None]
@@ -41,41 +43,52 @@ class Execution:
 
 def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_change: Listener,
             interrupt: threading.Event, artifacts: Path | None = None,
-            on_output: AnsibleOutput | None = None) -> Execution:
+            on_output: AnsibleOutput | None = None, workers: Workers | None = None) -> Execution:
     """Write the private data directory exactly as `export` does, then run that directory: everything that
     shapes the run is read from it (env/cmdline, env/extravars, inventory/); only what must not be written
     there is added in memory: passwords and where they come from, -e values that look secret, the run id.
+    With `workers`, the directory runs on those execution nodes instead (translator/worker.py), its events
+    feeding the same results, so the live view, the results file and Ctrl-C work as for a run here.
 
     ansible-runner's artifacts (raw events, which may hold decrypted values) go to `artifacts` if given,
     else to a temporary directory removed afterwards, never into the directory a user may hand over.
     `on_output`, if given, is shown Ansible's own output (with -vvv, its verbose output)."""
     if artifacts is None:
         with tempfile.TemporaryDirectory(prefix="rb2ansible-artifacts-") as scratch:
-            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch), on_output)
+            return execute(compiled, settings, private_dir, on_change, interrupt, Path(scratch), on_output, workers)
     import ansible_runner
 
     written = write_project(compiled, private_dir, settings)
     results = RunResults(compiled, selection=TagSelection.from_options(settings.tags, settings.skip_tags))
     run_id = uuid.uuid4().hex
+    feeding = threading.Lock()  # slices stream their events from threads of their own
 
     def on_event(event: dict) -> bool:
-        if on_output is not None and event.get("stdout"):
-            on_output(event["stdout"])
-        changed = results.feed(event)
-        on_change(results, changed)
+        with feeding:
+            if on_output is not None and event.get("stdout"):
+                on_output(event["stdout"])
+            changed = results.feed(event)
+            on_change(results, changed)
         return True
 
-    runner = ansible_runner.run(
-        private_data_dir=str(written.path),
-        playbook="site.yml",
-        ident="run",
-        event_handler=on_event,
-        cancel_callback=interrupt.is_set,
-        quiet=True,
-        artifact_dir=str(artifacts),
-        **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
-                           {"rb2a_run_id": run_id}),
-    )
+    if workers is None:
+        runner = ansible_runner.run(
+            private_data_dir=str(written.path),
+            playbook="site.yml",
+            ident="run",
+            event_handler=on_event,
+            cancel_callback=interrupt.is_set,
+            quiet=True,
+            artifact_dir=str(artifacts),
+            **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
+                               {"rb2a_run_id": run_id}),
+        )
+        slices = [runner]
+    else:
+        slices = worker.run_sliced(workers, written, settings, {"rb2a_run_id": run_id}, on_event, interrupt,
+                                   artifacts, lambda: _list_hosts(written, settings, artifacts, interrupt))
+        worker.check_reached(slices)
+        runner = worker.combined(slices)
     if runner is None or runner.status == "error":
         raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
     if results.started is None and not interrupt.is_set():
@@ -87,8 +100,15 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_cha
             raise AnsibleRefused(mistake)
     if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):
         # A child interrupted, timed out or cut off from the controller may still run on its host, and so may
-        # what it started: every process of the run carries the run id, which finds them.
-        stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
+        # what it started: every process of the run carries the run id, which finds them. On execution nodes,
+        # each slice's node does it for its hosts (they may be reachable from there only).
+        if workers is None:
+            stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
+        for number, one in enumerate(slices if workers is not None else [], start=1):
+            hosts = [host for host in results.hosts if one.covers(host)]
+            if hosts:
+                worker.stop_on_node(workers, one, cleanup_play(hosts, run_id, compiled.uses_become),
+                                    artifacts / f"cleanup-{number}")
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
@@ -129,12 +149,37 @@ def _why_nothing_ran(runner, compiled: Compiled, settings: RunSettings) -> str |
     return None
 
 
+def _list_hosts(written: PrivateDir, settings: RunSettings, artifacts: Path, interrupt: threading.Event) -> str:
+    """What `ansible-playbook --list-hosts` says of the directory, with the run's own options: the hosts a
+    sliced run cuts up are exactly the ones the play would target."""
+    import ansible_runner
+
+    runner = ansible_runner.run(private_data_dir=str(written.path), playbook="site.yml", ident="list-hosts",
+                                quiet=True, artifact_dir=str(artifacts), cancel_callback=interrupt.is_set,
+                                **_runtime_options(written, settings, [*written.recorded_cmdline(), "--list-hosts"],
+                                                   artifacts / "list-hosts-vars.yml", {}))
+    if runner.rc != 0:
+        raise AnsibleRefused(_ansible_errors(runner, written))
+    return runner.stdout.read()
+
+
 def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,
              artifacts: Path) -> None:
     """Kill every process of this run still alive on its hosts (async jobs included), in one task per host."""
     import ansible_runner
 
-    play = [{
+    playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
+    playbook.write_text(cleanup_play(hosts, run_id, become))
+    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped; only how the
+    # hosts are reached (-u, -c, -T, -b...).
+    options = _runtime_options(written, settings, settings.connection_options(), artifacts / "cleanup-vars.yml", {})
+    ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
+                       quiet=True, artifact_dir=str(artifacts), **options)
+
+
+def cleanup_play(hosts: list[str], run_id: str, become: bool) -> str:
+    """The playbook that kills every process of this run still alive on `hosts`."""
+    return yamlout.document([{
         "name": "Stop what the run left on its hosts",
         "hosts": ",".join(sorted(hosts)),
         "gather_facts": False,
@@ -144,14 +189,7 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
             "ignore_unreachable": True,
             **({"become": True} if become else {}),
         }],
-    }]
-    playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
-    playbook.write_text(yamlout.document(play))
-    # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped; only how the
-    # hosts are reached (-u, -c, -T, -b...).
-    options = _runtime_options(written, settings, settings.connection_options(), artifacts / "cleanup-vars.yml", {})
-    ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
-                       quiet=True, artifact_dir=str(artifacts), **options)
+    }])
 
 
 def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[str], vars_file: Path,

@@ -14,6 +14,7 @@ from tests.lab.keys import LabKeys, make_lab_keys
 from tests.lab.nspawn import NSPAWN, NspawnMachine, boot_machines, poweroff_machines
 from tests.lab.rootfs import DEBOOTSTRAP, ensure_rootfs
 from tests.lab.ssh_hosts import SSHD, SshHost, start_ssh_hosts, stop_ssh_hosts
+from tests.lab.worker_venv import ensure_worker_venv, worker_binds
 
 INSTALL_HINT = "run tools/install-test-system-deps.sh (as root) first"
 
@@ -82,12 +83,14 @@ def nspawn_rootfs() -> Path:
 def nspawn_machine_factory(
     nspawn_rootfs: Path, lab_keys: LabKeys, lab_dir: Path
 ) -> Iterator[Callable[[int], list[NspawnMachine]]]:
-    """Call with a count to boot that many more machines (rb2a-lab-N); all power off at session end."""
+    """Call with a count (and more systemd-nspawn --bind-ro options) to boot that many more machines
+    (rb2a-lab-N); all power off at session end."""
     booted: list[NspawnMachine] = []
 
-    def boot(count: int) -> list[NspawnMachine]:
+    def boot(count: int, binds: tuple[str, ...] = ()) -> list[NspawnMachine]:
         try:
-            machines = boot_machines(count, nspawn_rootfs, lab_keys, lab_dir / "nspawn", first_number=len(booted) + 1)
+            machines = boot_machines(count, nspawn_rootfs, lab_keys, lab_dir / "nspawn", first_number=len(booted) + 1,
+                                     binds=binds)
         except LabError as error:
             _fail_on_lab_error(error)
         booted.extend(machines)
@@ -97,6 +100,17 @@ def nspawn_machine_factory(
         yield boot
     finally:
         poweroff_machines(booted)
+
+
+@pytest.fixture(scope="session")
+def worker_machines(nspawn_machine_factory: Callable[..., list[NspawnMachine]]) -> list[NspawnMachine]:
+    """Two execution nodes: booted Debian machines with ansible-runner and ansible-core (the controller's
+    versions) installed by pip, and nothing of rb2ansible."""
+    try:
+        venv = ensure_worker_venv()
+    except LabError as error:
+        _fail_on_lab_error(error)
+    return nspawn_machine_factory(2, tuple(worker_binds(venv)))
 
 
 @pytest.fixture(scope="session")

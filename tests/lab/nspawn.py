@@ -32,6 +32,7 @@ class NspawnMachine(RemoteCommands):
     keys: LabKeys = field(repr=False)
     workdir: Path
     process: subprocess.Popen | None = field(default=None, repr=False)
+    binds: tuple[str, ...] = ()  # more systemd-nspawn --bind-ro options (software installed from outside)
     state: str = ""  # `systemctl is-system-running` once booted: running or degraded
     failed_units: list[str] = field(default_factory=list)
 
@@ -67,6 +68,7 @@ class NspawnMachine(RemoteCommands):
             # Trust what this machine trusts: the registries here are reached through a TLS proxy
             # with its own CA. Installing ca-certificates in the machine picks this file up.
             f"--bind-ro={HOST_CA_BUNDLE}:/usr/local/share/ca-certificates/rb2a-lab-host.crt",
+            *self.binds,
         ]
         self.process = spawn_detached(argv, self.log_path)
         atexit.register(self.poweroff)
@@ -123,7 +125,8 @@ def wildcard_ssh_listeners() -> list[str]:
     return [a for a in locals_ if a in ("0.0.0.0:22", "*:22", "[::]:22")]
 
 
-def boot_machines(count: int, rootfs: Path, keys: LabKeys, workdir: Path, first_number: int = 1) -> list[NspawnMachine]:
+def boot_machines(count: int, rootfs: Path, keys: LabKeys, workdir: Path, first_number: int = 1,
+                  binds: tuple[str, ...] = ()) -> list[NspawnMachine]:
     """Boot count machines in parallel, named rb2a-lab-<n>; on any failure, power off the ones started."""
     if not NSPAWN.exists():
         raise LabError(f"{NSPAWN} is missing: run tools/install-test-system-deps.sh")
@@ -131,7 +134,8 @@ def boot_machines(count: int, rootfs: Path, keys: LabKeys, workdir: Path, first_
     try:
         for number, address in enumerate(claim_addresses(MACHINE_RANGE, count), start=first_number):
             name = f"rb2a-lab-{number}"
-            machines.append(NspawnMachine(name=name, address=address, rootfs=rootfs, keys=keys, workdir=workdir / name))
+            machines.append(NspawnMachine(name=name, address=address, rootfs=rootfs, keys=keys, workdir=workdir / name,
+                                          binds=binds))
             machines[-1].launch()
         for machine in machines:
             machine.wait_ready()
