@@ -11,7 +11,7 @@ the figures hold whatever engine sits behind it. Per place, the median of --repe
                      the progress view was given the update that shows it finished
   nested span        localhost only: parallel: [serial: [a 1s, b 1s], serial: [c 1s, parallel:
                      [d 1s, e 1s]], f 2s], from the first child's start to the last child's end
-                     (its critical path is 3 s; no lock-step between branches means close to it)
+                     (its critical path is 2 s: a+b, c+d, f; no lock-step between branches means close to it)
 
 Places: localhost (6 x `sleep 2`) and 3 loopback SSH hosts this script starts and always stops
 (10 x `sleep 1`); needs root and sshd, like the test lab. See bench/README.md.
