@@ -11,12 +11,13 @@ the figures hold whatever engine sits behind it. Per place, the median of --repe
                      the progress view was given the update that shows it finished
   nested span        localhost only: parallel: [serial: [a 1s, b 1s], serial: [c 1s, parallel:
                      [d 1s, e 1s]], f 2s], from the first child's start to the last child's end
-                     (its critical path is 3 s; no lock-step between branches means close to it)
+                     (its critical path is 2 s: a+b, c+d, f; no lock-step between branches means close to it)
 
 Places: localhost (6 x `sleep 2`) and 3 loopback SSH hosts this script starts and always stops
 (10 x `sleep 1`); needs root and sshd, like the test lab. See bench/README.md.
 
 Usage: python bench/parallel.py [--where local|ssh|both] [--children N] [--seconds S] [--repeat 3]
+                               [--shell-module]
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Place:
     children: int
     seconds: float
     inventory: Path | None = None  # None: rb2ansible's own default, localhost
+    run_args: tuple[str, ...] = ()  # added to every `rb2ansible run`
 
 
 @dataclass
@@ -139,6 +141,7 @@ def rb2ansible_run(book: Path, place: Place, run_dir: Path) -> tuple[float, floa
     args = ["run", str(book), "--export", str(run_dir / "export"), "--results", str(results)]
     if place.inventory:
         args += ["-i", str(place.inventory)]
+    args += place.run_args
     log = run_dir / "output.txt"
     run_dir.mkdir(parents=True)
     clock = ViewClock()
@@ -240,8 +243,9 @@ def load_average() -> str:
 @contextmanager
 def place_up(where: str, options: argparse.Namespace, scratch: Path) -> Iterator[Place]:
     """The place to bench, up for the time of the with block; SSH hosts are stopped after it, whatever happens."""
+    run_args = ("-e", "rb2ansible_direct_shell=false") if options.shell_module else ()
     if where == "local":
-        yield Place("localhost", options.children or 6, options.seconds or 2)
+        yield Place("localhost", options.children or 6, options.seconds or 2, run_args=run_args)
         return
     if os.geteuid() != 0:
         raise BenchError("the SSH hosts need root (sshd on port 22 of loopback addresses)")
@@ -250,7 +254,8 @@ def place_up(where: str, options: argparse.Namespace, scratch: Path) -> Iterator
     try:
         hosts = start_ssh_hosts(SSH_HOSTS, keys, scratch / "hosts", name_prefix="bench-ssh")
         inventory = write_inventory(scratch / "inventory.yml", hosts, keys.private_key)
-        yield Place(f"{SSH_HOSTS} loopback SSH hosts", options.children or 10, options.seconds or 1, inventory)
+        yield Place(f"{SSH_HOSTS} loopback SSH hosts", options.children or 10, options.seconds or 1, inventory,
+                    run_args)
     finally:
         stop_ssh_hosts(hosts)
 
@@ -261,11 +266,15 @@ def main() -> int:
     parser.add_argument("--children", type=int, help="children of the block (default: 6 local, 10 ssh)")
     parser.add_argument("--seconds", type=float, help="each child's sleep (default: 2 local, 1 ssh)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each kind; the median is shown")
+    parser.add_argument("--shell-module", action="store_true",
+                        help="run `shell` children through Ansible's Python module, as before 0.3 "
+                             "(-e rb2ansible_direct_shell=false)")
     options = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # figures appear as each place ends, also into a file
     # SIGTERM unwinds like Ctrl-C, so the SSH hosts are stopped either way.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    print(f"rb2ansible parallel bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
+    print(f"rb2ansible parallel bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs"
+          + (", shell children through Ansible's module" if options.shell_module else ""))
     print(f"load average at start: {load_average()}")
     try:
         with tempfile.TemporaryDirectory(prefix="rb2ansible-bench-") as scratch:

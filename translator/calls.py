@@ -12,9 +12,8 @@ COMMAND_MODULES = ("ansible.builtin.command", "ansible.builtin.shell")
 
 # ansible-lint marks, each the exact sub-rule, where the flagged text is rb2ansible's own mapping of a
 # runbook choice; a finding that can point at the author's mistake (a reserved or malformed variable name,
-# a pipe that hides a failure, a command that has a module) is never marked: ansible-lint reports it.
-# A runbook's `shell` is Ansible's shell by definition, whatever its command needs.
-SHELL_RULES = "command-instead-of-shell"
+# a pipe that hides a failure, a command that has a module) is never marked: ansible-lint reports it. (Its
+# command rules read ansible.builtin.shell/command only: a runbook's `shell`, rb2ansible.runbook.shell, escapes them.)
 # A JavaScript template without `mode` gets the mode new files get, as with AutomateJS (0666 less the umask);
 # `mode: preserve` would copy the mode of the rendered text's temporary file, 0600.
 UNSET_MODE_RULES = "risky-file-permissions"
@@ -25,8 +24,6 @@ VARIABLE_RULES = "var-naming[no-role-prefix]"
 
 def user_choice_noqa(leaf: ModuleCall, fields: dict[str, Any]) -> dict[tuple[str, ...], str]:
     noqa: dict[tuple[str, ...], str] = {}
-    if leaf.target.fqcn == "ansible.builtin.shell":
-        noqa[("name",)] = SHELL_RULES
     if getattr(leaf.args, "engine", None) == "node" and leaf.args.mode is None:
         noqa[("name",)] = UNSET_MODE_RULES
     if leaf.module == "role":  # the role's own variables: their names are its interface, not ours

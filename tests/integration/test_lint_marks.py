@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 MARK = re.compile(r"  # noqa: (?P<rules>.*)$")
 # The rules rb2ansible marks in this export, each as the exact sub-rule (a JavaScript template without a
 # mode is also marked, risky-file-permissions: the golden case automatejs-core, linted in test_core_acceptance).
-EXPECTED_RULES = {"var-naming[no-role-prefix]", "command-instead-of-shell"}
+EXPECTED_RULES = {"var-naming[no-role-prefix]"}
 
 
 def strip_marks(project: Path) -> dict[tuple[str, int], set[str]]:

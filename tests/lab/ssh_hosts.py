@@ -32,6 +32,10 @@ def sshd_config(address: str, keys: LabKeys, pid_file: Path) -> str:
         "UsePAM": "no",
         "StrictModes": "no",  # the session key lives in a pytest temp dir, not in ~/.ssh
         "Subsystem": "sftp internal-sftp",  # Ansible copies files over sftp
+        # These hosts share the machine's /root, whose ~/.bashrc (pyenv init) bash would run for
+        # every SSH session: a cost no fresh Debian host has. Bash skips ~/.bashrc for a session
+        # when it is not the first shell level, so the session starts at level 1.
+        "SetEnv": "SHLVL=1",
     }
     return "".join(f"{key} {value}\n" for key, value in settings.items())
 

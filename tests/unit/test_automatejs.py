@@ -161,7 +161,7 @@ tasks:
     assert slow.args == ShellArguments(cmd="sleep 5", chdir="/tmp", env={"A": "b"}, timeout=1)
     assert slow.options.timeout == 1
     fqcn, args, extra = module_call(slow)
-    assert (fqcn, args) == ("ansible.builtin.shell", {"cmd": "sleep 5", "chdir": "/tmp"})
+    assert (fqcn, args) == ("rb2ansible.runbook.shell", {"cmd": "sleep 5", "chdir": "/tmp"})
     assert extra["environment"] == {"A": "b"}
 
 

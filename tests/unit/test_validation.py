@@ -46,7 +46,7 @@ def test_core_modules_are_the_files_of_the_modules_package():
     assert modules.core_names() == ("echo", "file", "role", "shell", "template")
     assert {name: modules.core(name).fqcn for name in modules.core_names()} == {
         "echo": "ansible.builtin.debug", "file": "ansible.builtin.copy",
-        "role": "ansible.builtin.include_role", "shell": "ansible.builtin.shell",
+        "role": "ansible.builtin.include_role", "shell": "rb2ansible.runbook.shell",
         "template": "ansible.builtin.template"}
     assert modules.core("serial") is None and modules.core("_core") is None
     assert list(modules.CORE_MODULES) == ["echo", "file", "role", "shell", "template", "serial", "parallel", "include"]

@@ -1,4 +1,4 @@
-"""`shell`: a command line, or {cmd, chdir, creates, removes, executable, env, stdin, timeout} (ansible.builtin.shell).
+"""`shell`: a command line, or {cmd, chdir, creates, removes, executable, env, stdin, timeout}; Ansible shell.
 
 automatejs-core's names are accepted too: `command` for `cmd`, `cwd` for `chdir`; its `timeout`
 becomes the task's own `timeout`.
@@ -30,7 +30,9 @@ class ShellArguments:
 
 class Shell(CoreModule):
     name = "shell"
-    fqcn = "ansible.builtin.shell"
+    # ansible.builtin.shell's arguments and results; a plain command line runs without Python on the host
+    # (ansible_modules/plugins/action/shell.py), which makes short commands cheap, in parallel above all.
+    fqcn = "rb2ansible.runbook.shell"
     arguments = (
         Argument("cmd", "text", required=True, aliases=("command",)),
         Argument("chdir", "text", aliases=("cwd",)),
