@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import ROOT
 
 
 @dataclass
@@ -42,6 +45,19 @@ def write_runbook(directory: Path, text: str, **files: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
     return directory
+
+
+def paper_example_copy(tmp_path: Path, echo_value: str) -> tuple[Path, Path]:
+    """A copy of runbooks/paper-example that runs on localhost and writes into tmp_path/out (not /root):
+    the project and that directory."""
+    project = tmp_path / "paper"
+    shutil.copytree(ROOT / "runbooks" / "paper-example", project)
+    out = tmp_path / "out"
+    out.mkdir()
+    run_yml = project / "run.yml"
+    run_yml.write_text(run_yml.read_text().replace("/root/", f"{out}/"))
+    (project / "var.yml").write_text(f"host: localhost\necho_value: {echo_value}\n")
+    return project, out
 
 
 def task(results: dict, name: str, host: str = "localhost") -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import uuid
 from datetime import datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.conftest import task, write_runbook
+from tests.integration.conftest import paper_example_copy, task, write_runbook
 from tests.processes import with_marker
 
 
@@ -28,13 +27,7 @@ def test_hello_runs_on_localhost(rb2ansible):
 
 
 def test_paper_example_runs_with_its_paths_in_a_temp_dir(rb2ansible, tmp_path):
-    project = tmp_path / "paper"
-    shutil.copytree(ROOT / "runbooks" / "paper-example", project)
-    out = tmp_path / "out"
-    out.mkdir()
-    run_yml = project / "run.yml"
-    run_yml.write_text(run_yml.read_text().replace("/root/", f"{out}/"))
-    (project / "var.yml").write_text("host: localhost\necho_value: echoed from var.yml\n")
+    project, out = paper_example_copy(tmp_path, "echoed from var.yml")
 
     done = rb2ansible("run", str(project))
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.integration.conftest import task, write_runbook
+from tests.integration.conftest import paper_example_copy, task, write_runbook
 from tests.integration.lab_runs import everything_printed, new_marker, run_at_terminal, statuses
 from tests.lab.inventory import write_inventory
 
@@ -35,14 +33,8 @@ def inventory(ssh_hosts, lab_keys, tmp_path):
 
 
 def test_the_paper_examples_echo_value_is_printed_piped_and_on_a_terminal(rb2ansible, tmp_path):
-    project = tmp_path / "paper"
-    shutil.copytree(ROOT / "runbooks" / "paper-example", project)
-    out = tmp_path / "out"
-    out.mkdir()
-    run_yml = project / "run.yml"
-    run_yml.write_text(run_yml.read_text().replace("/root/", f"{out}/"))
     value = f"echoed {new_marker()}"
-    (project / "var.yml").write_text(f"host: localhost\necho_value: {value}\n")
+    project, _ = paper_example_copy(tmp_path, value)
 
     piped = rb2ansible("run", str(project))
 
