@@ -21,11 +21,12 @@ from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOp
 from .nodes import NodeReader
 from .options import OPTION_KEYS, read_options
 from .resolution import BROKEN, ModuleResolver
+from .role_docs import read_galaxy, read_vars_doc
 
 __all__ = ["load_runbook", "runbook_file"]
 
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
-                "strategy", "rolling", "tasks"}
+                "strategy", "rolling", "tasks", "galaxy", "vars_doc"}
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -78,20 +79,25 @@ class _RunbookBuilder:
         children = self.task_list(tasks_node, self.parent_path, "tasks") if tasks_node is not None else ()
         root_class = ParallelBlock if flow == "parallel" else SerialBlock
         root = root_class(name or "", self.parent_path, children, TaskOptions(), reader.at(tasks_node or node))
+        variables = reader.variables(fields.get("vars"), "vars")
+        vars_files = self.vars_files(directory / "var.yml", fields.get("vars_files"))
+        defaults = {**variables, **{name: None for vf in vars_files for name in (vf.values or {})}}
         return Runbook(
             name=name or "",
             description=reader.string(fields.get("description"), "description") or "",
             source=self.source,
             hosts=self.hosts(fields.get("hosts")),
             sudo=reader.boolean(fields.get("sudo"), "sudo") or False,
-            vars=reader.variables(fields.get("vars"), "vars"),
-            vars_files=self.vars_files(directory / "var.yml", fields.get("vars_files")),
+            vars=variables,
+            vars_files=vars_files,
             flow=flow,
             facts=reader.boolean(fields.get("facts"), "facts") or False,
             strategy=reader.choice(fields.get("strategy"), ("linear", "free"), "linear", "strategy"),
             rolling=self.rolling(fields.get("rolling")),
             root=root,
             inventory=self.inventory(directory / "inventory.yml"),
+            vars_doc=read_vars_doc(reader, fields.get("vars_doc"), defaults),
+            galaxy=read_galaxy(reader, fields.get("galaxy")),
         )
 
     def name(self, runbook: yaml.MappingNode, node: yaml.Node | None) -> str | None:
@@ -153,7 +159,7 @@ class _RunbookBuilder:
         node = load_node(path)
         try:
             data = NodeReader(path, self.build.diagnostics).plain(node) if node else None
-            return automatejs_inventory.convert(data, path.parent)
+            return automatejs_inventory.convert(data)
         except automatejs_inventory.InventoryProblem as problem:
             where = location_of(node, path) if node else Location(path, 1, 1)
             self.build.diagnostics.error(where, str(problem))

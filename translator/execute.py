@@ -19,6 +19,8 @@ from typing import Any
 from . import yamlout
 from .emit import STOP_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
+from .inventory import KEY_DIR_VAR
+from .inventory_copy import key_directory
 from .playbook_launcher import write_shim
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
@@ -68,7 +70,8 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         quiet=True,
         artifact_dir=str(artifacts),
         **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
-                           {"rb2a_run_id": run_id}),
+                           {"rb2a_run_id": run_id,
+                            KEY_DIR_VAR: str(key_directory(settings.inventories, compiled.runbook.directory))}),
     )
     if runner is None or runner.status == "error":
         raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")

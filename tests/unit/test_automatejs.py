@@ -98,8 +98,8 @@ tasks:
     ({"web": [{"name": "web1", "host": "192.0.2.1", "user": "deploy", "username": "deploy"}]},
      {"web1": {"ansible_host": "192.0.2.1", "ansible_user": "deploy"}}),
 ])
-def test_every_inventory_form_automatejs_accepted(data, hosts, tmp_path):
-    assert inventory.convert(data, tmp_path) == {"all": {"children": {next(iter(data)): {"hosts": hosts}}}}
+def test_every_inventory_form_automatejs_accepted(data, hosts):
+    assert inventory.convert(data) == {"all": {"children": {next(iter(data)): {"hosts": hosts}}}}
 
 
 def test_an_automatejs_inventory_given_with_i_is_converted_and_an_ansible_one_copied_as_it_is(tmp_path):
@@ -115,18 +115,21 @@ def test_an_automatejs_inventory_given_with_i_is_converted_and_an_ansible_one_co
     write_project(compiled, tmp_path / "two", RunSettings(inventories=(automatejs, ansible)))
 
     converted = {"all": {"children": {"web": {"hosts": {"192.0.2.1": {
-        "ansible_user": "deploy", "ansible_ssh_private_key_file": str(tmp_path / "keys" / "id")}}}}}}
+        "ansible_user": "deploy",
+        "ansible_ssh_private_key_file": "{{ rb2ansible_key_dir | default(inventory_dir) }}/keys/id"}}}}}}
     assert yaml.safe_load((tmp_path / "one" / "inventory" / "automatejs.yml").read_text()) == converted
     assert yaml.safe_load((tmp_path / "two" / "inventory" / "01_automatejs.yml").read_text()) == converted
     assert (tmp_path / "two" / "inventory" / "02_ansible.yml").read_text() == ansible.read_text()
 
 
-def test_inventory_key_files_are_found_beside_it_and_home_paths_kept_for_ssh(tmp_path):
+def test_inventory_key_files_keep_the_names_given_and_home_paths_are_kept_for_ssh():
+    """A relative key file is named as the user wrote it, found where `run` says (or beside the exported
+    inventory): the export holds no path of the machine that wrote it."""
     data = {"g": [{"name": "a", "keyfile": "keys/id"}, {"name": "b", "keyfile": "~/.ssh/id"},
                   {"name": "c", "keyfile": "/etc/key"}]}
-    hosts = inventory.convert(data, tmp_path)["all"]["children"]["g"]["hosts"]
+    hosts = inventory.convert(data)["all"]["children"]["g"]["hosts"]
     assert [h["ansible_ssh_private_key_file"] for h in hosts.values()] == [
-        str(tmp_path / "keys" / "id"), "~/.ssh/id", "/etc/key"]
+        "{{ rb2ansible_key_dir | default(inventory_dir) }}/keys/id", "~/.ssh/id", "/etc/key"]
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -136,9 +139,9 @@ def test_inventory_key_files_are_found_beside_it_and_home_paths_kept_for_ssh(tmp
     ({"g": [{"name": "a", "sudo": True}]}, "unknown host key(s) in group 'g': sudo"),
     ({"g": {"a": 1}}, "must be an address or a list"),
 ])
-def test_inventory_mistakes_are_named(data, message, tmp_path):
+def test_inventory_mistakes_are_named(data, message):
     with pytest.raises(inventory.InventoryProblem, match=message.replace("(", r"\(").replace(")", r"\)")):
-        inventory.convert(data, tmp_path)
+        inventory.convert(data)
 
 
 def test_an_inventory_password_never_reaches_the_diagnostic(tmp_path):
