@@ -55,6 +55,8 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
     written = write_project(compiled, private_dir, settings)
     results = RunResults(compiled)
     run_id = uuid.uuid4().hex
+    # Paths of this machine the directory names relatively (AutomateJS key files): given, never written.
+    machine_paths = {KEY_DIR_VAR: str(key_directory(settings.inventories, compiled.runbook.directory))}
 
     def on_event(event: dict) -> bool:
         changed = results.feed(event)
@@ -70,8 +72,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
         quiet=True,
         artifact_dir=str(artifacts),
         **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
-                           {"rb2a_run_id": run_id,
-                            KEY_DIR_VAR: str(key_directory(settings.inventories, compiled.runbook.directory))}),
+                           {"rb2a_run_id": run_id, **machine_paths}),
     )
     if runner is None or runner.status == "error":
         raise ExecutionError(f"ansible-playbook could not run: {_tail(runner)}")
@@ -86,7 +87,8 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
     if results.hosts and (interrupt.is_set() or runner.status != "successful" or results.any_failed()):
         # A child interrupted, timed out or cut off from the controller may still run on its host, and so may
         # what it started: every process of the run carries the run id, which finds them.
-        stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
+        stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts,
+                 machine_paths=machine_paths)
     interrupted = interrupt.is_set() or runner.status in ("canceled", "timeout")
     results.finish(runner.rc == 0 and runner.status == "successful", time.time(), interrupted)
     on_change(results, [])
@@ -94,7 +96,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path,
 
 
 def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,
-             artifacts: Path) -> None:
+             artifacts: Path, machine_paths: dict[str, str]) -> None:
     """Kill every process of this run still alive on its hosts (async jobs included), in one task per host."""
     import ansible_runner
 
@@ -112,7 +114,7 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
     playbook = artifacts / CLEANUP_PLAYBOOK  # beside the run's artifacts, not in the user's project
     playbook.write_text(yamlout.document(play))
     # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped.
-    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", {})
+    options = _runtime_options(written, settings, [], artifacts / "cleanup-vars.yml", machine_paths)
     ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
                        quiet=True, artifact_dir=str(artifacts), **options)
 

@@ -105,8 +105,11 @@ def _left_out(compiled: Compiled, settings: RunSettings, secrets: SecretSplit) -
     encrypted = any(vars_file.values is None for role in compiled.roles.values()
                     for vars_file in role.runbook.vars_files)
     if encrypted or settings.vault_password_files or settings.vault_ids or "vault" in settings.prompt_answers:
+        given = ", ".join(f"`{path.name}`" for path in settings.vault_password_files)
         lines.append("- The Vault password: `ANSIBLE_VAULT_PASSWORD_FILE=FILE ansible-runner run . -p site.yml`, "
-                     "or `--vault-password-file FILE` / `--ask-vault-pass` with ansible-playbook.")
+                     "or `--vault-password-file FILE` / `--ask-vault-pass` with ansible-playbook or "
+                     "ansible-navigator, or an AWX Vault credential"
+                     + (f" (it was exported with {given}; only that name is kept here)." if given else "."))
     if compiled.runbook.inventory and not settings.inventories:
         keys = relative_key_files(compiled.runbook.inventory)
         if keys:

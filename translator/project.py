@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, project_root, role_files, yamlout
+from . import __version__, galaxy_role, project_root, role_files, yamlout
+from .collections_used import collections_used
 from .emit import Compiled
 from .errors import UsageError
 from .export_readme import readme
 from .inventory_copy import copy_inventories
+from .model import GalaxyMeta
 from .secret_vars import SecretSplit, split_secrets
 
 DEFAULT_INVENTORY = {
@@ -178,12 +180,14 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
     (project / "site.yml").write_text(yamlout.document([compiled.play], compiled.runbook.source.name))
     (project / "ansible.cfg").write_text(ansible_config())
     origins: dict[Path, Path] = {}
+    used = collections_used(compiled)
     for role in compiled.roles.values():
-        origins.update(role_files.write_role(role, project / "roles" / role.name))
+        meta = galaxy_role.role_meta(role, role.runbook.galaxy)
+        origins.update(role_files.write_role(role, project / "roles" / role.name, meta))
     role_files.write_lint_ignores(compiled, project)
     role_files.vendor_collection(project / "collections")
     role_files.write_easy_collection(compiled, project / "collections")
-    project_root.write_root(compiled, root, ansible_config(**project_root.ROOT_CONFIG))
+    project_root.write_root(compiled, root, ansible_config(**project_root.ROOT_CONFIG), used)
     (root / "inventory").mkdir()
     if settings.inventories:
         origins.update(copy_inventories(settings.inventories, root / "inventory"))
@@ -252,27 +256,35 @@ def _owner_only(root: Path) -> None:
             os.chmod(path, 0o700 if os.stat(path).st_mode & 0o100 else 0o600)
 
 
-def write_roles(compiled: Compiled, directory: Path) -> Path:
+def write_roles(compiled: Compiled, directory: Path, given: GalaxyMeta | None = None) -> Path:
     """`export --role`: the runbook as a standalone role, ready for Galaxy, with what it needs beside it.
 
-    DIR/<role>/ is the role (tasks, defaults, templates, files, meta with argument_specs);
-    roles of included runbooks sit beside it, the helper collection under DIR/collections, and
-    DIR/ansible.cfg points Ansible and ansible-lint at both.
+    DIR/<role>/ is the role (tasks, defaults, templates, files, meta with argument_specs, README.md);
+    roles of included runbooks sit beside it, the helper collections under DIR/collections with
+    DIR/collections/requirements.yml to install them and every other collection the tasks use, and
+    DIR/ansible.cfg points Ansible and ansible-lint at both. `given`: the `export --role` options,
+    over the runbook's `galaxy:` keys.
     """
     _claim(directory)
+    used = collections_used(compiled)
     for role in compiled.roles.values():
         target = directory / role.name
         if target.exists():
             shutil.rmtree(target)
-        role_files.write_role(role, target)
+        galaxy = galaxy_role.merged(role.runbook.galaxy, given or GalaxyMeta())
+        role_files.write_role(role, target, galaxy_role.role_meta(role, galaxy, used))
+        source = role.runbook.source.name
         (target / "meta" / "argument_specs.yml").write_text(
-            yamlout.document(role_files.argument_specs(role), role.runbook.source.name))
+            yamlout.document(galaxy_role.argument_specs(role), source))
+        (target / "README.md").write_text(galaxy_role.role_readme(role, galaxy, used))
     role_files.write_lint_ignores(compiled, directory, roles_dir="")
     collections = directory / "collections"
     if collections.exists():
         shutil.rmtree(collections)
     role_files.vendor_collection(collections)
     role_files.write_easy_collection(compiled, collections)
+    (collections / "requirements.yml").write_text(
+        project_root.collection_requirements(used, "collections/ansible_collections"))
     (directory / "ansible.cfg").write_text(ansible_config(roles_path=".", project=False))
     for written in [*(directory / role for role in compiled.roles), collections]:
         _owner_only(written)

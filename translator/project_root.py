@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlout
-from .collections_used import CollectionUse, collections_used
+from .collections_used import CollectionUse
 from .emit import Compiled
 
 # The root ansible.cfg: the project's settings, with paths from the root (relative paths in ansible.cfg
@@ -27,12 +27,11 @@ EE_BASE_IMAGE = "quay.io/centos/centos:stream9"
 EE_PYTHON = "python3.12"
 
 
-def write_root(compiled: Compiled, root: Path, config: str) -> None:
-    used = collections_used(compiled)
+def write_root(compiled: Compiled, root: Path, config: str, used: list[CollectionUse]) -> None:
     (root / "ansible.cfg").write_text(config)
     (root / "site.yml").write_text(yamlout.document(_entry_play(compiled)))
     (root / "collections").mkdir()
-    (root / "collections" / "requirements.yml").write_text(_collection_requirements(used))
+    (root / "collections" / "requirements.yml").write_text(collection_requirements(used, HELPERS_DIR))
     (root / "execution-environment.yml").write_text(_execution_environment(compiled, used))
 
 
@@ -40,19 +39,20 @@ def _entry_play(compiled: Compiled) -> list[dict[str, Any]]:
     return [{"name": compiled.play["name"], "ansible.builtin.import_playbook": "project/site.yml"}]
 
 
-def _collection_requirements(used: list[CollectionUse]) -> str:
+def collection_requirements(used: list[CollectionUse], helpers_dir: str) -> str:
     """What AWX installs when it syncs the project (it puts its own collections path first, so the vendored
-    copies must be installable too): rb2ansible's helpers from their vendored copies, the rest at the
-    version this machine has."""
+    copies must be installable too), or a role's user before using it: rb2ansible's helpers from their
+    vendored copies (paths from the export's root), the rest at the version this machine has."""
     entries: list[dict[str, Any]] = []
     for collection in used:
         if collection.helper:
-            entries.append({"name": f"{HELPERS_DIR}/{collection.name.replace('.', '/')}", "type": "dir"})
+            entries.append({"name": f"{helpers_dir}/{collection.name.replace('.', '/')}", "type": "dir"})
         else:
             entries.append({"name": collection.name, **({"version": collection.version} if collection.version else {})})
-    header = ("# Every collection site.yml uses. rb2ansible's own are vendored under project/collections/ and\n"
+    vendored = helpers_dir.split("/")[0]
+    header = (f"# Every collection the tasks use. rb2ansible's own are vendored under {vendored}/ and\n"
               "# installed from there: run `ansible-galaxy collection install -r collections/requirements.yml`\n"
-              "# from the export's root, as AWX does when it syncs the project.\n")
+              "# from the export's root (AWX does when it syncs a project).\n")
     return "---\n" + header + yamlout.dump({"collections": entries})
 
 

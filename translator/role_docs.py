@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from .model import GalaxyMeta, VarDoc
-from .nodes import NodeReader
+from .nodes import NodeReader, variable_name_problem
 
 GALAXY_KEYS = {"author", "license", "namespace", "min_ansible_version", "platforms"}
 VAR_DOC_KEYS = {"description", "required", "type"}
@@ -72,6 +72,9 @@ def read_vars_doc(reader: NodeReader, node: yaml.Node | None, defaults: dict[str
         return ()
     docs = []
     for name, (key_node, value_node) in reader.key_nodes(node).items():
+        problem = variable_name_problem(name)
+        if problem:
+            reader.error(key_node, problem)
         doc = _var_doc(reader, name, value_node)
         if doc is None:
             continue
@@ -91,7 +94,7 @@ def _var_doc(reader: NodeReader, name: str, node: yaml.Node) -> VarDoc | None:
         reader.error(node, f"'vars_doc.{name}' must be a description or {{description, required, type}}")
         return None
     fields = reader.mapping(node, VAR_DOC_KEYS, f"vars_doc.{name}")
-    description = reader.string(fields.get("description"), "description", required_in=node)
+    description = reader.string(fields.get("description"), f"vars_doc.{name}.description", required_in=node)
     required = reader.boolean(fields.get("required"), f"vars_doc.{name}.required") or False
     kind = None
     if "type" in fields:
