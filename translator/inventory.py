@@ -17,6 +17,7 @@ HOST_KEYS = {"host": "ansible_host", "port": "ansible_port", "username": "ansibl
 KNOWN_KEYS = ("name", "host", "port", "username", "user", "keyfile")
 # Where relative key files are: the AutomateJS inventory's own directory, which `run` passes at run time.
 KEY_DIR_VAR = "rb2ansible_key_dir"
+KEY_DIR = f"{{{{ {KEY_DIR_VAR} | default(inventory_dir) }}}}/"
 
 
 class InventoryProblem(ValueError):
@@ -77,15 +78,14 @@ def _key_path(keyfile: str) -> str:
     into an export. `~/...` and absolute names stay as they are, for SSH to read."""
     if keyfile.startswith("~") or Path(keyfile).is_absolute():
         return keyfile
-    return f"{{{{ {KEY_DIR_VAR} | default(inventory_dir) }}}}/{Path(keyfile).as_posix()}"
+    return KEY_DIR + Path(keyfile).as_posix()
 
 
 def relative_key_files(inventory: dict[str, Any]) -> list[str]:
     """The key files a converted inventory names relatively, as the user gave them."""
-    prefix = _key_path("")
-    names = {variables["ansible_ssh_private_key_file"][len(prefix):]
+    names = {variables["ansible_ssh_private_key_file"][len(KEY_DIR):]
              for group in inventory["all"]["children"].values() for variables in group["hosts"].values()
-             if variables and str(variables.get("ansible_ssh_private_key_file", "")).startswith(prefix)}
+             if variables and str(variables.get("ansible_ssh_private_key_file", "")).startswith(KEY_DIR)}
     return sorted(names)
 
 

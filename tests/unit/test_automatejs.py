@@ -348,3 +348,18 @@ def test_docs_automatejs_md_gives_the_messages_rb2ansible_gives():
         said = f"error: {template_problem(expression)}" if template_problem(expression) else \
             f"warning: {meaningless_javascript(expression)}"
         assert unwrap(cells[2]) == said, row
+
+
+def test_an_export_names_inventory_key_files_as_given_and_says_where_to_put_them(tmp_path):
+    runbook = project(tmp_path / "rb", "name: k\nhosts: web\ntasks:\n- {name: hi, echo: hi}\n",
+                      **{"inventory.yml": "web:\n- {host: 192.0.2.1, keyfile: keys/id_web}\n"})
+    write_project(compile_runbook(load_runbook(runbook)), tmp_path / "out", RunSettings())
+    hosts = yaml.safe_load((tmp_path / "out" / "inventory" / "hosts.yml").read_text())
+    key = hosts["all"]["children"]["web"]["hosts"]["192.0.2.1"]["ansible_ssh_private_key_file"]
+    assert key == "{{ rb2ansible_key_dir | default(inventory_dir) }}/keys/id_web"
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "The SSH key files `inventory.yml` names: `keys/id_web`" in readme
+    assert "-e rb2ansible_key_dir=DIR" in readme
+    written = "".join(path.read_text() for path in (tmp_path / "out").rglob("*") if path.is_file()
+                      and "collections" not in path.parts)
+    assert str(tmp_path) not in written
