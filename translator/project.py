@@ -185,6 +185,7 @@ def _write_tree(compiled: Compiled, root: Path, settings: RunSettings) -> tuple[
         meta = galaxy_role.role_meta(role, role.runbook.galaxy)
         origins.update(role_files.write_role(role, project / "roles" / role.name, meta))
     role_files.write_lint_ignores(compiled, project)
+    role_files.write_lint_ignores(compiled, root, roles_dir="project/roles/", collections_dir="project/")
     role_files.vendor_collection(project / "collections")
     role_files.write_easy_collection(compiled, project / "collections")
     project_root.write_root(compiled, root, ansible_config(**project_root.ROOT_CONFIG), used)

@@ -30,13 +30,14 @@ def write_role(role: RoleOutput, folder: Path, meta: dict[str, Any]) -> dict[Pat
     return origins
 
 
-def write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "roles/") -> None:
+def write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "roles/", collections_dir: str = "") -> None:
     """What ansible-lint flags that is neither rb2ansible's mistake nor the author's, each named exactly:
     - variable names in Vault-encrypted files are the runbook's own, like every runbook variable (marked
       line by line elsewhere); an encrypted file cannot carry that mark, so it is listed;
     - the vendored helper collections have no public repository to name in galaxy.yml;
     - a standalone role (roles_dir "") declares `collections: [rb2ansible.runbook]`, which Ansible accepts
-      and ansible-lint's schema refuses (its pattern allows no digit in a collection name)."""
+      and ansible-lint's schema refuses (its pattern allows no digit in a collection name).
+    Paths are from `project`, where ansible-lint is started: DIR/project, or the export's root."""
     lines = []
     for role in compiled.roles.values():
         for number, vars_file in enumerate(role.runbook.vars_files, start=1):
@@ -47,7 +48,8 @@ def write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "role
             lines.append(f"{role.name}/meta/main.yml schema[meta]  # collections: rb2ansible.runbook has a digit\n")
     collections = [COLLECTION] + ([EASY_COLLECTION] if _easy_modules(compiled) else [])
     for name in collections:
-        lines.append(f"collections/ansible_collections/{name.replace('.', '/')}/galaxy.yml galaxy[no-repository]"
+        lines.append(f"{collections_dir}collections/ansible_collections/{name.replace('.', '/')}/galaxy.yml "
+                     "galaxy[no-repository]"
                      "  # not published: vendored here\n")
     (project / ".ansible-lint-ignore").write_text("".join(lines))
 

@@ -54,6 +54,11 @@ def test_the_academic_export_copied_elsewhere_runs_with_navigator_from_its_root(
 
     assert machine_paths_in(elsewhere, [tmp_path, ROOT, EXAMPLE, BIN.parent, VAULT_PASS.parent]) == {}
 
+    # Linted from its root, as a CI job on the AWX project's repository would.
+    lint = tool("ansible-lint", "--offline", "--profile", "production", cwd=elsewhere,
+                env={"ANSIBLE_VAULT_PASSWORD_FILE": str(VAULT_PASS)})
+    assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
+
     compose = tmp_path / "compose"
     navigator = tool("ansible-navigator", "run", "site.yml", "--mode", "stdout", "--ee", "false",
                      "-e", "@env/extravars", "-e", f"compose_dir={compose}", "--vault-password-file",
