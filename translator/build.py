@@ -21,12 +21,13 @@ from .model import ModuleCall, ParallelBlock, Runbook, SerialBlock, Task, TaskOp
 from .nodes import NodeReader, hint
 from .options import OPTION_KEYS, is_option, keyword, read_options
 from .resolution import BROKEN, ModuleResolver
+from .role_docs import read_galaxy, read_vars_doc
 from .roles import check_requirements
 
 __all__ = ["load_runbook", "runbook_file"]
 
 RUNBOOK_KEYS = {"name", "description", "hosts", "sudo", "vars", "vars_files", "flow", "facts",
-                "strategy", "rolling", "tasks", "handlers"}
+                "strategy", "rolling", "tasks", "handlers", "galaxy", "vars_doc"}
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -87,14 +88,17 @@ class _RunbookBuilder:
                                directory / "requirements.yml")
         root_class = ParallelBlock if flow == "parallel" else SerialBlock
         root = root_class(name or "", self.parent_path, children, TaskOptions(), reader.at(tasks_node or node))
+        variables = reader.variables(fields.get("vars"), "vars")
+        vars_files = self.vars_files(directory / "var.yml", fields.get("vars_files"))
+        defaults = {**variables, **{name: None for vf in vars_files for name in (vf.values or {})}}
         return Runbook(
             name=name or "",
             description=reader.string(fields.get("description"), "description") or "",
             source=self.source,
             hosts=self.hosts(fields.get("hosts")),
             sudo=reader.boolean(fields.get("sudo"), "sudo") or False,
-            vars=reader.variables(fields.get("vars"), "vars"),
-            vars_files=self.vars_files(directory / "var.yml", fields.get("vars_files")),
+            vars=variables,
+            vars_files=vars_files,
             flow=flow,
             facts=reader.boolean(fields.get("facts"), "facts") or False,
             strategy=reader.choice(fields.get("strategy"), ("linear", "free"), "linear", "strategy"),
@@ -103,6 +107,8 @@ class _RunbookBuilder:
             inventory=self.inventory(directory / "inventory.yml"),
             handlers=handlers,
             requirements=directory / "requirements.yml" if is_file(directory / "requirements.yml") else None,
+            vars_doc=read_vars_doc(reader, fields.get("vars_doc"), defaults),
+            galaxy=read_galaxy(reader, fields.get("galaxy")),
         )
 
     def handlers(self, node: yaml.Node | None) -> tuple[ModuleCall, ...]:
@@ -186,7 +192,7 @@ class _RunbookBuilder:
         node = load_node(path)
         try:
             data = NodeReader(path, self.build.diagnostics).plain(node) if node else None
-            return automatejs_inventory.convert(data, path.parent)
+            return automatejs_inventory.convert(data)
         except automatejs_inventory.InventoryProblem as problem:
             where = location_of(node, path) if node else Location(path, 1, 1)
             self.build.diagnostics.error(where, str(problem))

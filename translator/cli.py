@@ -459,8 +459,16 @@ def _run(compiled, settings, private_dir: Path, results_file: Path | None, worke
 @click.option("--role", "as_role", is_flag=True,
               help="Write the runbook as a standalone role (OUTPUT/<role>/, with meta/argument_specs.yml) "
                    "instead of a runnable project.")
+@click.option("--author", help="With --role: meta/main.yml's author (over the runbook's galaxy.author).")
+@click.option("--license", "license_", metavar="SPDX", help="With --role: the role's license, e.g. Apache-2.0.")
+@click.option("--namespace", help="With --role: the Galaxy namespace the role is published under.")
+@click.option("--platform", "platforms", multiple=True, metavar="NAME[:VERSION,...]",
+              help="With --role, repeatable: a platform the role supports, e.g. Debian:bookworm,trixie.")
+@click.option("--min-ansible-version", metavar="X.Y",
+              help="With --role: the oldest Ansible it supports (default: what the helper collection requires).")
 @_settings_options(export=True)
-def export(runbook: Path, output: Path, as_role: bool, settings) -> None:
+def export(runbook: Path, output: Path, as_role: bool, author, license_, namespace, platforms, min_ansible_version,
+           settings) -> None:
     """Write the ansible-runner directory `run` would execute, for review, ansible-runner or AWX.
 
     The options are recorded in it (env/cmdline, env/extravars, env/envvars: host key checking as your
@@ -474,18 +482,39 @@ def export(runbook: Path, output: Path, as_role: bool, settings) -> None:
     or:           cd OUTPUT/project && ansible-playbook site.yml (with the options in OUTPUT/README.md)
     With --role:  OUTPUT/<role>/ is a role for Galaxy or any playbook's roles/.
     """
+    from .galaxy_role import merged, missing
+    from .model import GalaxyMeta
     from .project import write_project, write_roles
 
+    given = GalaxyMeta(author, license_, namespace, min_ansible_version, _platforms(platforms))
+    if not as_role and given != GalaxyMeta():
+        raise UsageError("--author, --license, --namespace, --platform and --min-ansible-version describe a role: "
+                         "add --role")
     compiled = _compile(runbook)
     settings = _in_play_terms(settings, compiled)
     if as_role:
-        click.echo(f"wrote {write_roles(compiled, output)}")
+        click.echo(f"wrote {write_roles(compiled, output, given)}")
+        unset = missing(merged(compiled.runbook.galaxy, given))
+        if unset:
+            click.echo(f"not stated, so meta/main.yml says NOASSERTION or nothing: {', '.join(unset)} (the role's "
+                       "README says how to state them)", err=True)
         return
     written = write_project(compiled, output, settings)
     click.echo(f"wrote {written.path / 'project' / 'site.yml'}")
     if written.secrets.withheld_names:
         click.echo(f"left out (the names look secret; --keep-secret-vars writes them): "
                    f"{', '.join(written.secrets.withheld_names)}", err=True)
+
+
+def _platforms(given: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`--platform Debian:bookworm,trixie` -> ("Debian", ("bookworm", "trixie")); a bare name is every version."""
+    platforms = []
+    for text in given:
+        name, _, versions = text.partition(":")
+        if not name.strip():
+            raise UsageError(f"--platform {text!r}: give a platform name, like Debian or Debian:bookworm")
+        platforms.append((name.strip(), tuple(v.strip() for v in versions.split(",") if v.strip()) or ("all",)))
+    return tuple(platforms)
 
 
 @cli.command(name="modules")

@@ -20,6 +20,8 @@ from typing import Any
 from . import worker, yamlout
 from .emit import STOP_MODULE, Compiled
 from .errors import AnsibleRefused, ExecutionError
+from .inventory import KEY_DIR_VAR
+from .inventory_copy import key_directory
 from .playbook_launcher import write_shim
 from .project import PROMPT_PATTERNS, PrivateDir, RunSettings, write_project
 from .results import RunResults
@@ -62,6 +64,8 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_cha
     results = RunResults(compiled, selection=TagSelection.from_options(settings.tags, settings.skip_tags))
     run_id = uuid.uuid4().hex
     feeding = threading.Lock()  # slices stream their events from threads of their own
+    # Paths of this machine the directory names relatively (AutomateJS key files): given, never written.
+    machine_paths = {KEY_DIR_VAR: str(key_directory(settings.inventories, compiled.runbook.directory))}
 
     def on_event(event: dict) -> bool:
         with feeding:
@@ -81,7 +85,7 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_cha
             quiet=True,
             artifact_dir=str(artifacts),
             **_runtime_options(written, settings, written.recorded_cmdline(), artifacts / "run-vars.yml",
-                               {"rb2a_run_id": run_id}),
+                               {"rb2a_run_id": run_id, **machine_paths}),
         )
         slices = [runner]
     else:
@@ -103,7 +107,8 @@ def execute(compiled: Compiled, settings: RunSettings, private_dir: Path, on_cha
         # what it started: every process of the run carries the run id, which finds them. On execution nodes,
         # each slice's node does it for its hosts (they may be reachable from there only).
         if workers is None:
-            stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts)
+            stop_run(written, settings, results.hosts, run_id, become=compiled.uses_become, artifacts=artifacts,
+                     machine_paths=machine_paths)
         for number, one in enumerate(slices if workers is not None else [], start=1):
             hosts = [host for host in results.hosts if one.covers(host)]
             if hosts:
@@ -164,7 +169,7 @@ def _list_hosts(written: PrivateDir, settings: RunSettings, artifacts: Path, int
 
 
 def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_id: str, become: bool,
-             artifacts: Path) -> None:
+             artifacts: Path, machine_paths: dict[str, str]) -> None:
     """Kill every process of this run still alive on its hosts (async jobs included), in one task per host."""
     import ansible_runner
 
@@ -172,7 +177,8 @@ def stop_run(written: PrivateDir, settings: RunSettings, hosts: list[str], run_i
     playbook.write_text(cleanup_play(hosts, run_id, become))
     # Not env/cmdline: its --limit, --tags or --check must not keep a process from being stopped; only how the
     # hosts are reached (-u, -c, -T, -b...).
-    options = _runtime_options(written, settings, settings.connection_options(), artifacts / "cleanup-vars.yml", {})
+    options = _runtime_options(written, settings, settings.connection_options(), artifacts / "cleanup-vars.yml",
+                               machine_paths)
     ansible_runner.run(private_data_dir=str(written.path), playbook=str(playbook), ident="cleanup",
                        quiet=True, artifact_dir=str(artifacts), **options)
 

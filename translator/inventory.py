@@ -15,6 +15,9 @@ from typing import Any
 HOST_KEYS = {"host": "ansible_host", "port": "ansible_port", "username": "ansible_user", "user": "ansible_user",
              "keyfile": "ansible_ssh_private_key_file"}
 KNOWN_KEYS = ("name", "host", "port", "username", "user", "keyfile")
+# Where relative key files are: the AutomateJS inventory's own directory, which `run` passes at run time.
+KEY_DIR_VAR = "rb2ansible_key_dir"
+KEY_DIR = f"{{{{ {KEY_DIR_VAR} | default(inventory_dir) }}}}/"
 
 
 class InventoryProblem(ValueError):
@@ -29,7 +32,7 @@ def is_automatejs_form(data: Any) -> bool:
             and any(isinstance(members, (str, list)) for members in data.values()))
 
 
-def convert(data: Any, directory: Path) -> dict[str, Any]:
+def convert(data: Any) -> dict[str, Any]:
     """`{group: address | [address | host object]}` → `{all: {children: {group: {hosts: ...}}}}`."""
     if not isinstance(data, dict) or not data:
         raise InventoryProblem("an AutomateJS inventory maps group names to an address or a list of hosts")
@@ -41,13 +44,13 @@ def convert(data: Any, directory: Path) -> dict[str, Any]:
             raise InventoryProblem(f"group '{group}' must be an address or a list of addresses or host objects")
         hosts: dict[str, Any] = {}
         for member in members:
-            name, variables = _host(member, directory, group)
+            name, variables = _host(member, group)
             hosts[_unique(name, hosts)] = variables or None
         groups[str(group)] = {"hosts": hosts}
     return {"all": {"children": groups}}
 
 
-def _host(member: Any, directory: Path, group: str) -> tuple[str, dict[str, Any]]:
+def _host(member: Any, group: str) -> tuple[str, dict[str, Any]]:
     if isinstance(member, str):
         return member, {}
     if not isinstance(member, dict) or not (member.get("host") or member.get("name")):
@@ -65,15 +68,25 @@ def _host(member: Any, directory: Path, group: str) -> tuple[str, dict[str, Any]
     address = str(member.get("host") or member["name"])
     variables = {HOST_KEYS[key]: value for key, value in member.items() if key in HOST_KEYS}
     if member.get("keyfile") is not None:
-        variables["ansible_ssh_private_key_file"] = _key_path(str(member["keyfile"]), directory)
+        variables["ansible_ssh_private_key_file"] = _key_path(str(member["keyfile"]))
     return str(member.get("name") or address), variables
 
 
-def _key_path(keyfile: str, directory: Path) -> str:
-    """A key file relative to the inventory is found beside it; `~/...` stays for SSH to expand on this machine."""
+def _key_path(keyfile: str) -> str:
+    """A key file relative to the inventory keeps the name the user gave, found in the directory `run` names
+    (KEY_DIR_VAR, given in memory), else beside the exported inventory: no path of this machine is written
+    into an export. `~/...` and absolute names stay as they are, for SSH to read."""
     if keyfile.startswith("~") or Path(keyfile).is_absolute():
         return keyfile
-    return str((directory / keyfile).resolve())
+    return KEY_DIR + Path(keyfile).as_posix()
+
+
+def relative_key_files(inventory: dict[str, Any]) -> list[str]:
+    """The key files a converted inventory names relatively, as the user gave them."""
+    names = {variables["ansible_ssh_private_key_file"][len(KEY_DIR):]
+             for group in inventory["all"]["children"].values() for variables in group["hosts"].values()
+             if variables and str(variables.get("ansible_ssh_private_key_file", "")).startswith(KEY_DIR)}
+    return sorted(names)
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:

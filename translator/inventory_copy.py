@@ -124,11 +124,20 @@ def _copy_source(source: Path, target: Path, origins: dict[Path, Path]) -> None:
         _copy_file(source, target, origins)
         return
     try:
-        converted = automatejs_inventory.convert(data, source.parent)
+        converted = automatejs_inventory.convert(data)
     except automatejs_inventory.InventoryProblem as problem:
         raise UsageError(f"-i {source}: {problem}") from None
     target.write_text(yamlout.document(converted))
     origins[target] = source.resolve()
+
+
+def key_directory(sources: tuple[Path, ...], runbook_directory: Path) -> Path:
+    """Where the key files an AutomateJS inventory names relatively are: beside the first `-i` source in that
+    form, else beside the runbook's own inventory.yml."""
+    for source in sources:
+        if source.is_file() and automatejs_inventory.is_automatejs_form(_yaml_data(source)):
+            return source.resolve().parent
+    return runbook_directory.resolve()
 
 
 def _yaml_data(source: Path) -> Any:

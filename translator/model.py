@@ -156,6 +156,27 @@ class VarsFile:
 
 
 @dataclass(frozen=True)
+class VarDoc:
+    """A `vars_doc:` entry: what a variable means to whoever uses the runbook as a role."""
+
+    name: str
+    description: str
+    required: bool = False
+    type: str | None = None  # an argument-spec type; None: taken from the default value
+
+
+@dataclass(frozen=True)
+class GalaxyMeta:
+    """The runbook's `galaxy:` key: who publishes its role and where it runs; None where it says nothing."""
+
+    author: str | None = None
+    license: str | None = None
+    namespace: str | None = None
+    min_ansible_version: str | None = None
+    platforms: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, versions)
+
+
+@dataclass(frozen=True)
 class Runbook:
     name: str
     description: str
@@ -170,6 +191,8 @@ class Runbook:
     rolling: int | str | None
     root: SerialBlock | ParallelBlock  # the top-level tasks, run per `flow`
     inventory: dict[str, Any] | None  # AutomateJS inventory.yml beside the runbook, in Ansible's YAML form
+    vars_doc: tuple[VarDoc, ...] = ()
+    galaxy: GalaxyMeta = GalaxyMeta()
     # What the author should know although the runbook is valid (its included runbooks' too), for the CLI.
     warnings: tuple[Diagnostic, ...] = ()
     handlers: tuple[ModuleCall, ...] = ()  # `handlers:`, run when notified, at the end of the play

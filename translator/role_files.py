@@ -11,12 +11,12 @@ import ansible_modules
 from . import __version__, easy_modules, yamlout
 from .calls import jinja_values, variable_noqa
 from .emit import COLLECTION, Compiled, RoleOutput
-from .model import VaultText
 from .modules import EASY_COLLECTION
 
 
-def write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
-    """The role's files; returns the Vault-encrypted files copied into it -> the user's files."""
+def write_role(role: RoleOutput, folder: Path, meta: dict[str, Any]) -> dict[Path, Path]:
+    """The role's files (meta/main.yml as given: translator/galaxy_role.py); returns the Vault-encrypted
+    files copied into it -> the user's files."""
     (folder / "tasks").mkdir(parents=True)
     for name, text in sorted(role.texts.items()):  # as dumped at compile time, where its task lines were found
         (folder / "tasks" / f"{name}.yml").write_text(text)
@@ -25,7 +25,7 @@ def write_role(role: RoleOutput, folder: Path) -> dict[Path, Path]:
         (folder / "handlers" / "main.yml").write_text(role.handlers_text)
     origins = _write_defaults(role, folder / "defaults" / "main")
     (folder / "meta").mkdir()
-    (folder / "meta" / "main.yml").write_text(yamlout.document(_role_meta(role), role.runbook.source.name))
+    (folder / "meta" / "main.yml").write_text(yamlout.document(meta, role.runbook.source.name))
     for files in ("files", "templates"):
         if (role.runbook.directory / files).is_dir():
             shutil.copytree(role.runbook.directory / files, folder / files,
@@ -58,49 +58,28 @@ def copy_requirements(compiled: Compiled, project: Path) -> None:
             shutil.copyfile(requirements, folder / "requirements.yml")
 
 
-def argument_specs(role: RoleOutput) -> dict[str, Any]:
-    """The runbook's variables as the role's documented, typed inputs, with their defaults."""
-    values: dict[str, Any] = dict(role.defaults)
-    encrypted = []
-    for vars_file in role.runbook.vars_files:
-        if vars_file.values is None:
-            encrypted.append(vars_file.path.name)
-        else:
-            values.update(jinja_values(vars_file.values))
-    options = {}
-    for name, value in values.items():
-        option: dict[str, Any] = {"description": [f"Runbook variable '{name}'; inventory and -e values override it."],
-                                  "type": _spec_type(value)}
-        if isinstance(value, VaultText):
-            option["no_log"] = True
-        else:
-            option["default"] = value
-        options[name] = option
-    description = [role.runbook.description or f"Runbook {role.runbook.name}, compiled by rb2ansible."]
-    if encrypted:
-        description.append(f"Also reads Vault-encrypted variables from {', '.join(encrypted)} (defaults/main/).")
-    return {"argument_specs": {"main": {"short_description": description[0][:80], "description": description,
-                                        "options": options}}}
-
-
-def _spec_type(value: Any) -> str:
-    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (list, "list"), (dict, "dict")):
-        if isinstance(value, kind):
-            return name
-    return "str"
-
-
-def write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "roles/") -> None:
-    """Variable names in Vault-encrypted files are the runbook's own, like every runbook variable
-    (marked line by line elsewhere); an encrypted file cannot carry that mark, so it is listed."""
+def write_lint_ignores(compiled: Compiled, project: Path, roles_dir: str = "roles/", collections_dir: str = "") -> None:
+    """What ansible-lint flags that is neither rb2ansible's mistake nor the author's, each named exactly:
+    - variable names in Vault-encrypted files are the runbook's own, like every runbook variable (marked
+      line by line elsewhere); an encrypted file cannot carry that mark, so it is listed;
+    - the vendored helper collections have no public repository to name in galaxy.yml;
+    - a standalone role (roles_dir "") declares `collections: [rb2ansible.runbook]`, which Ansible accepts
+      and ansible-lint's schema refuses (its pattern allows no digit in a collection name).
+    Paths are from `project`, where ansible-lint is started: DIR/project, or the export's root."""
     lines = []
     for role in compiled.roles.values():
         for number, vars_file in enumerate(role.runbook.vars_files, start=1):
             if vars_file.values is None:
                 path = f"{roles_dir}{role.name}/defaults/main/{_defaults_name(number, vars_file)}"
                 lines.append(f"{path} var-naming[no-role-prefix]\n")
-    if lines:
-        (project / ".ansible-lint-ignore").write_text("".join(lines))
+        if not roles_dir:
+            lines.append(f"{role.name}/meta/main.yml schema[meta]  # collections: rb2ansible.runbook has a digit\n")
+    collections = [COLLECTION] + ([EASY_COLLECTION] if _easy_modules(compiled) else [])
+    for name in collections:
+        lines.append(f"{collections_dir}collections/ansible_collections/{name.replace('.', '/')}/galaxy.yml "
+                     "galaxy[no-repository]"
+                     "  # not published: vendored here\n")
+    (project / ".ansible-lint-ignore").write_text("".join(lines))
 
 
 def _defaults_name(number: int, vars_file) -> str:
@@ -126,23 +105,6 @@ def _write_defaults(role: RoleOutput, folder: Path) -> dict[Path, Path]:
     return origins
 
 
-def _role_meta(role: RoleOutput) -> dict[str, Any]:
-    runbook = role.runbook
-    return {
-        "galaxy_info": {
-            "role_name": role.name,
-            "namespace": "rb2ansible",
-            "author": "rb2ansible",
-            "description": runbook.description or f"Runbook {runbook.name}, compiled by rb2ansible",
-            "license": "MIT",
-            "min_ansible_version": "2.16",
-            "platforms": [{"name": "Debian", "versions": ["all"]}],
-            "galaxy_tags": ["rb2ansible"],
-        },
-        "dependencies": [],
-    }
-
-
 def collection_source() -> Path:
     return Path(next(iter(ansible_modules.__path__)))
 
@@ -153,9 +115,13 @@ def vendor_collection(collections: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "__init__.py", "tests"))
 
 
+def _easy_modules(compiled: Compiled) -> dict[str, Any]:
+    return {leaf.target.easy.ansible_name: leaf.target.easy for leaf in compiled.leaves if leaf.target.kind == "easy"}
+
+
 def write_easy_collection(compiled: Compiled, collections: Path) -> None:
     """The runbook's easy modules, each wrapped as a real Ansible module with what it imports bundled."""
-    used = {leaf.target.easy.ansible_name: leaf.target.easy for leaf in compiled.leaves if leaf.target.kind == "easy"}
+    used = _easy_modules(compiled)
     if not used:
         return
     namespace, name = EASY_COLLECTION.split(".")
@@ -166,7 +132,7 @@ def write_easy_collection(compiled: Compiled, collections: Path) -> None:
     galaxy = {"namespace": namespace, "name": name, "version": __version__, "readme": "README.md",
               "authors": ["rb2ansible"], "license": ["GPL-3.0-or-later"],
               "description": "Easy modules of one runbook, generated by rb2ansible", "tags": ["tools"],
-              "repository": "https://github.com/rb2ansible/rb2ansible", "dependencies": {}}
+              "dependencies": {}}
     (root / "galaxy.yml").write_text(yamlout.document(galaxy))
     (root / "README.md").write_text("# rb2ansible.easy\n\nGenerated by rb2ansible: the easy modules a runbook uses.\n")
     (root / "CHANGELOG.md").write_text(f"# Changelog\n\n## {__version__}\n\n- Generated by rb2ansible.\n")

@@ -98,8 +98,8 @@ tasks:
     ({"web": [{"name": "web1", "host": "192.0.2.1", "user": "deploy", "username": "deploy"}]},
      {"web1": {"ansible_host": "192.0.2.1", "ansible_user": "deploy"}}),
 ])
-def test_every_inventory_form_automatejs_accepted(data, hosts, tmp_path):
-    assert inventory.convert(data, tmp_path) == {"all": {"children": {next(iter(data)): {"hosts": hosts}}}}
+def test_every_inventory_form_automatejs_accepted(data, hosts):
+    assert inventory.convert(data) == {"all": {"children": {next(iter(data)): {"hosts": hosts}}}}
 
 
 def test_an_automatejs_inventory_given_with_i_is_converted_and_an_ansible_one_copied_as_it_is(tmp_path):
@@ -115,18 +115,21 @@ def test_an_automatejs_inventory_given_with_i_is_converted_and_an_ansible_one_co
     write_project(compiled, tmp_path / "two", RunSettings(inventories=(automatejs, ansible)))
 
     converted = {"all": {"children": {"web": {"hosts": {"192.0.2.1": {
-        "ansible_user": "deploy", "ansible_ssh_private_key_file": str(tmp_path / "keys" / "id")}}}}}}
+        "ansible_user": "deploy",
+        "ansible_ssh_private_key_file": "{{ rb2ansible_key_dir | default(inventory_dir) }}/keys/id"}}}}}}
     assert yaml.safe_load((tmp_path / "one" / "inventory" / "automatejs.yml").read_text()) == converted
     assert yaml.safe_load((tmp_path / "two" / "inventory" / "01_automatejs.yml").read_text()) == converted
     assert (tmp_path / "two" / "inventory" / "02_ansible.yml").read_text() == ansible.read_text()
 
 
-def test_inventory_key_files_are_found_beside_it_and_home_paths_kept_for_ssh(tmp_path):
+def test_inventory_key_files_keep_the_names_given_and_home_paths_are_kept_for_ssh():
+    """A relative key file is named as the user wrote it, found where `run` says (or beside the exported
+    inventory): the export holds no path of the machine that wrote it."""
     data = {"g": [{"name": "a", "keyfile": "keys/id"}, {"name": "b", "keyfile": "~/.ssh/id"},
                   {"name": "c", "keyfile": "/etc/key"}]}
-    hosts = inventory.convert(data, tmp_path)["all"]["children"]["g"]["hosts"]
+    hosts = inventory.convert(data)["all"]["children"]["g"]["hosts"]
     assert [h["ansible_ssh_private_key_file"] for h in hosts.values()] == [
-        str(tmp_path / "keys" / "id"), "~/.ssh/id", "/etc/key"]
+        "{{ rb2ansible_key_dir | default(inventory_dir) }}/keys/id", "~/.ssh/id", "/etc/key"]
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -136,9 +139,9 @@ def test_inventory_key_files_are_found_beside_it_and_home_paths_kept_for_ssh(tmp
     ({"g": [{"name": "a", "sudo": True}]}, "unknown host key(s) in group 'g': sudo"),
     ({"g": {"a": 1}}, "must be an address or a list"),
 ])
-def test_inventory_mistakes_are_named(data, message, tmp_path):
+def test_inventory_mistakes_are_named(data, message):
     with pytest.raises(inventory.InventoryProblem, match=message.replace("(", r"\(").replace(")", r"\)")):
-        inventory.convert(data, tmp_path)
+        inventory.convert(data)
 
 
 def test_an_inventory_password_never_reaches_the_diagnostic(tmp_path):
@@ -345,3 +348,18 @@ def test_docs_automatejs_md_gives_the_messages_rb2ansible_gives():
         said = f"error: {template_problem(expression)}" if template_problem(expression) else \
             f"warning: {meaningless_javascript(expression)}"
         assert unwrap(cells[2]) == said, row
+
+
+def test_an_export_names_inventory_key_files_as_given_and_says_where_to_put_them(tmp_path):
+    runbook = project(tmp_path / "rb", "name: k\nhosts: web\ntasks:\n- {name: hi, echo: hi}\n",
+                      **{"inventory.yml": "web:\n- {host: 192.0.2.1, keyfile: keys/id_web}\n"})
+    write_project(compile_runbook(load_runbook(runbook)), tmp_path / "out", RunSettings())
+    hosts = yaml.safe_load((tmp_path / "out" / "inventory" / "hosts.yml").read_text())
+    key = hosts["all"]["children"]["web"]["hosts"]["192.0.2.1"]["ansible_ssh_private_key_file"]
+    assert key == "{{ rb2ansible_key_dir | default(inventory_dir) }}/keys/id_web"
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "The SSH key files `inventory.yml` names: `keys/id_web`" in readme
+    assert "-e rb2ansible_key_dir=DIR" in readme
+    written = "".join(path.read_text() for path in (tmp_path / "out").rglob("*") if path.is_file()
+                      and "collections" not in path.parts)
+    assert str(tmp_path) not in written
