@@ -131,11 +131,11 @@ def _copy_source(source: Path, target: Path, origins: dict[Path, Path]) -> None:
     origins[target] = source.resolve()
 
 
-def key_directory(sources: tuple[Path, ...], runbook_directory: Path) -> Path:
+def key_directory(sources: tuple[Path | HostList, ...], runbook_directory: Path) -> Path:
     """Where the key files an AutomateJS inventory names relatively are: beside the first `-i` source in that
-    form, else beside the runbook's own inventory.yml."""
+    form, else beside the runbook's own inventory.yml. (A host list names no key file.)"""
     for source in sources:
-        if source.is_file() and automatejs_inventory.is_automatejs_form(_yaml_data(source)):
+        if isinstance(source, Path) and source.is_file() and automatejs_inventory.is_automatejs_form(_yaml_data(source)):
             return source.resolve().parent
     return runbook_directory.resolve()
 
