@@ -16,6 +16,7 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
     CHILD_FAILED_IGNORED,
     CHILD_START,
     CORE,
+    register_names,
     uuid_of,
 )
 
@@ -31,14 +32,6 @@ CENSORED = "the output has been hidden due to the fact that 'no_log: true' was s
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
-
-
-def _register_names(child) -> list[str]:
-    # 2.21 turns `register: name` into a projection {name: expression}; earlier versions keep the string.
-    register = child.register
-    if isinstance(register, dict):
-        return list(register)
-    return [register] if register else []
 
 
 def _censored(payload, result: dict):
@@ -176,7 +169,7 @@ class Dispatch:
     def _keep(self, child, result: dict) -> None:
         """What later steps and the block's caller see: registered results, set_fact facts, a nested block's."""
         with self._lock:
-            for name in _register_names(child):
+            for name in register_names(child):
                 self._registered[name] = strip_internal_keys(module_response_deepcopy(result))
                 self._secret_registered |= bool(child.no_log)
             if child.action in SET_FACT_ACTIONS and "ansible_facts" in result:
