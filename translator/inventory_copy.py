@@ -9,6 +9,7 @@ inside a directory). The private data directory gives Ansible one source, DIR/in
   so a later source still overrides an earlier one, as with several `-i`.
 
 A YAML file in AutomateJS's inventory form is written in Ansible's form instead (translator/inventory.py).
+A file whose extension Ansible skips inside an inventory directory is renamed so that it is read (`_file_name`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from .errors import RunbookInvalid, UsageError
 from .loader import load_data, read_text
 
 VARS_DIRS = ("group_vars", "host_vars")
+# Extensions ansible-core skips in an inventory directory (INVENTORY_IGNORE_EXTS; `.ini` too before 2.19), though it
+# reads such a file given on its own with -i.
+SKIPPED_IN_DIRECTORIES = (".pyc", ".pyo", ".swp", ".bak", ".rpm", ".md", ".txt", ".rst", ".orig", ".ini", ".cfg",
+                          ".retry")
 
 
 def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path]:
@@ -33,13 +38,13 @@ def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path
         if source.is_dir():
             _copy_tree(source, folder, origins)
         else:
-            _copy_source(source, folder / source.name, origins)
+            _copy_source(source, folder / _file_name(source), origins)
             for name in VARS_DIRS:
                 if (source.parent / name).is_dir():
                     _copy_tree(source.parent / name, folder / name, origins)
         return origins
     for number, source in enumerate(sources, start=1):
-        part = folder / f"{number:02d}_{source.name}"
+        part = folder / f"{number:02d}_{source.name if source.is_dir() else _file_name(source)}"
         if source.is_dir():
             _copy_tree(source, part, origins, skip=VARS_DIRS)
         else:
@@ -47,6 +52,13 @@ def copy_inventories(sources: tuple[Path, ...], folder: Path) -> dict[Path, Path
         for name in VARS_DIRS:
             _merge_vars(_base(source) / name, folder / name, f"{number:02d}", origins)
     return origins
+
+
+def _file_name(source: Path) -> str:
+    """The copy's name: hosts.ini becomes hosts_ini, which ansible-core 2.18 reads in a directory too."""
+    if source.suffix in SKIPPED_IN_DIRECTORIES:
+        return f"{source.stem}_{source.suffix[1:]}"
+    return source.name
 
 
 def _base(source: Path) -> Path:
