@@ -51,7 +51,8 @@ test_every_core() {
     [[ $core != "$newest" ]] || args=()
     echo "tools/test.sh: ansible-core $core: pytest ${args[*]:-(the full suite)}"
     local started=$SECONDS
-    test_under_core "$core" "${args[@]}" || failed+=("$core")
+    # A script of its own, so that `set -e` holds inside (it does not in a function called by `||`).
+    bash "$0" --core "$core" "${args[@]}" || failed+=("$core")
     echo "tools/test.sh: ansible-core $core: done in $((SECONDS - started)) s"
   done
   if ((${#failed[@]})); then
