@@ -16,6 +16,7 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
     CHILD_FAILED_IGNORED,
     CHILD_START,
     CORE,
+    async_gave_up,
     register_names,
     uuid_of,
 )
@@ -155,7 +156,8 @@ class Dispatch:
         status, method_name = self._status(child, result)
         self._events.child(method_name, child, _censored(payload, result) if child.no_log else payload)
         self._keep(child, result)
-        timed_out = status in FAILING and bool(TIMED_OUT.fullmatch(str(result.get("msg", ""))))
+        message = str(result.get("msg", ""))
+        timed_out = status in FAILING and (async_gave_up(result) or bool(TIMED_OUT.fullmatch(message)))
         self._record(child, status, start, end, timed_out=timed_out,
                      nested=result.get("children", []) if self._is_parallel(child) else [])
         return status not in FAILING
