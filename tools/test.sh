@@ -52,7 +52,7 @@ test_every_core() {
     echo "tools/test.sh: ansible-core $core: pytest ${args[*]:-(the full suite)}"
     local started=$SECONDS
     # A script of its own, so that `set -e` holds inside (it does not in a function called by `||`).
-    bash "$0" --core "$core" "${args[@]}" || failed+=("$core")
+    bash tools/test.sh --core "$core" "${args[@]}" || failed+=("$core")
     echo "tools/test.sh: ansible-core $core: done in $((SECONDS - started)) s"
   done
   if ((${#failed[@]})); then
