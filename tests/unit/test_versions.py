@@ -1,7 +1,9 @@
-"""The supported ansible-core range is declared alike everywhere: the package, both collections, the roles, tox."""
+"""The supported ansible-core range is declared alike everywhere (package, collections, roles, tox, CI), and the
+subset CI runs under the older cores leaves out every lab test."""
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 import tomllib
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import LAB_FIXTURES
 from translator import MIN_ANSIBLE_CORE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +49,12 @@ def test_tox_and_ci_have_one_environment_per_supported_core():
     ci_cores = re.search(r"^CORES=\(([^)]*)\)", (ROOT / "tools" / "test.sh").read_text(), re.MULTILINE)
     assert ci_cores, "tools/test.sh: expected a CORES=(...) line"
     assert ci_cores[1].split() == minors
+
+
+def test_the_localhost_mark_knows_every_lab_fixture():
+    """tests/conftest.py marks `localhost` the tests that use none of LAB_FIXTURES: a lab fixture missing from it
+    would put lab tests into the subset the older cores run."""
+    module = ast.parse((ROOT / "tests" / "lab" / "fixtures.py").read_text())
+    fixtures = {node.name for node in module.body if isinstance(node, ast.FunctionDef)
+                and any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)}
+    assert fixtures == LAB_FIXTURES
