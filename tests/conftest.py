@@ -1,4 +1,4 @@
-"""Shared test options and helpers: the regenerate switch for golden files, the lab fixtures."""
+"""Shared test options and helpers: the regenerate switch for golden files, the lab fixtures, the `localhost` mark."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ def pytest_addoption(parser):
     parser.addoption("--regenerate", action="store_true",
                      help="Rewrite golden files (expected exports, diagnostics, recorded events) from the "
                           "current code. Review the diff like code before committing it.")
+
+
+# The fixtures that bring up lab hosts (loopback sshd hosts, nspawn machines): a test that asks for none of them,
+# directly or through another fixture, runs on localhost alone and is marked `localhost`.
+LAB_FIXTURES = {"lab_dir", "lab_keys", "ssh_host_factory", "ssh_hosts", "nspawn_rootfs", "nspawn_machine_factory",
+                "nspawn_machines"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the localhost-only tests from their fixtures, so no list of them can go stale: CI runs `-m localhost`
+    (unit tests and the integration tests that need no lab host) under every ansible-core but the newest."""
+    for item in items:
+        if not LAB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.localhost)
 
 
 @pytest.fixture

@@ -6,3 +6,7 @@ project → execute → results → progress → cli. easy_modules/ wraps Python
 """
 
 __version__ = "0.1.0"
+
+# The oldest ansible-core the generated roles and collections declare (meta/main.yml, meta/runtime.yml). It must
+# match pyproject.toml's `ansible-core>=` and ansible_modules/meta/runtime.yml: tests/unit/test_versions.py checks.
+MIN_ANSIBLE_CORE = "2.18"

@@ -10,6 +10,7 @@ inside a directory). The private data directory gives Ansible one source, DIR/in
 
 A YAML file in AutomateJS's inventory form is written in Ansible's form instead (translator/inventory.py),
 and a host list (`-i 'web1,web2:2222,'`) as the YAML inventory Ansible's host_list plugin would make of it.
+A file whose extension Ansible skips inside an inventory directory is renamed so that it is read (`_file_name`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from .loader import load_data, read_text
 
 VARS_DIRS = ("group_vars", "host_vars")
 HOST_LIST_FILE = "host_list.yml"
+# Extensions ansible-core skips in an inventory directory (INVENTORY_IGNORE_EXTS; `.ini` too before 2.19), though it
+# reads such a file given on its own with -i.
+SKIPPED_IN_DIRECTORIES = (".pyc", ".pyo", ".swp", ".bak", ".rpm", ".md", ".txt", ".rst", ".orig", ".ini", ".cfg",
+                          ".retry")
 
 
 class HostList(str):
@@ -41,7 +46,7 @@ def copy_inventories(sources: tuple[Path | HostList, ...], folder: Path) -> dict
         elif source.is_dir():
             _copy_tree(source, folder, origins)
         else:
-            _copy_source(source, folder / source.name, origins)
+            _copy_source(source, folder / _file_name(source), origins)
             for name in VARS_DIRS:
                 if (source.parent / name).is_dir():
                     _copy_tree(source.parent / name, folder / name, origins)
@@ -50,7 +55,7 @@ def copy_inventories(sources: tuple[Path | HostList, ...], folder: Path) -> dict
         if isinstance(source, HostList):
             _write_host_list(source, folder / f"{number:02d}_{HOST_LIST_FILE}")
             continue
-        part = folder / f"{number:02d}_{source.name}"
+        part = folder / f"{number:02d}_{source.name if source.is_dir() else _file_name(source)}"
         if source.is_dir():
             _copy_tree(source, part, origins, skip=VARS_DIRS)
         else:
@@ -76,6 +81,13 @@ def _write_host_list(hosts: HostList, target: Path) -> None:
             name, port = entry, None
         found.setdefault(name, {"ansible_port": port} if port else None)
     target.write_text(yamlout.document({"all": {"hosts": found}}))
+
+
+def _file_name(source: Path) -> str:
+    """The copy's name: hosts.ini becomes hosts_ini, which ansible-core 2.18 reads in a directory too."""
+    if source.suffix in SKIPPED_IN_DIRECTORIES:
+        return f"{source.stem}_{source.suffix[1:]}"
+    return source.name
 
 
 def _base(source: Path) -> Path:
@@ -135,7 +147,9 @@ def key_directory(sources: tuple[Path | HostList, ...], runbook_directory: Path)
     """Where the key files an AutomateJS inventory names relatively are: beside the first `-i` source in that
     form, else beside the runbook's own inventory.yml. (A host list names no key file.)"""
     for source in sources:
-        if isinstance(source, Path) and source.is_file() and automatejs_inventory.is_automatejs_form(_yaml_data(source)):
+        in_automatejs_form = isinstance(source, Path) and source.is_file() and \
+            automatejs_inventory.is_automatejs_form(_yaml_data(source))
+        if in_automatejs_form:
             return source.resolve().parent
     return runbook_directory.resolve()
 

@@ -298,6 +298,14 @@ _TIMEOUT_WORDS = ("timed out", "did not complete within the requested time", "ma
                   "in the expected time frame", "Timeout exceeded")
 
 
+def _ran_out_of_time(res: dict, msg: str) -> bool:
+    # Ansible stopped polling an async job that had not finished: only then does the result carry the last poll,
+    # and ansible-core 2.21 words that "async task produced unparsable results" (the collection's
+    # core_compat.async_gave_up says why).
+    polled = res.get("async_result")
+    return (isinstance(polled, dict) and not polled.get("finished")) or any(w in msg for w in _TIMEOUT_WORDS)
+
+
 def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) -> None:
     if kind == "runner_on_unreachable" or res.get("unreachable"):
         result.status = "unreachable"
@@ -317,7 +325,7 @@ def _apply(result: HostResult, kind: str, res: dict, leaf: ModuleCall | None) ->
         result.stdout = result.stderr = ""
         result.msg = _text(res.get("censored"))
     timeout = leaf.options.timeout if leaf is not None else None
-    if result.status == "failed" and timeout and any(w in result.msg for w in _TIMEOUT_WORDS):
+    if result.status == "failed" and timeout and _ran_out_of_time(res, result.msg):
         result.msg = f"timed out after {timeout}s: {result.msg}"
     result.values = {k: v for k, v in res.items() if k not in _PLUMBING and not k.startswith("_ansible")}
     if isinstance(res.get("results"), list) and leaf is not None and _loops(leaf):

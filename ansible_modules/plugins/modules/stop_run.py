@@ -70,7 +70,8 @@ KILL_GRACE = 3.0  # seconds to see SIGKILLed processes gone
 
 
 def async_job_bases(procs):
-    """The job id bases of the async_wrappers among procs (their argv: async_wrapper.py <base> <limit> ...)."""
+    """The job id bases of the async_wrappers among procs (their argv: async_wrapper.py <base> <limit> ...; the
+    same from ansible-core 2.18 to 2.21, see plugin_utils/core_compat.py)."""
     return {proc.argv[i + 1] for proc in procs for i, arg in enumerate(proc.argv[:-1])
             if os.path.basename(arg).startswith("async_wrapper")}
 

@@ -16,6 +16,8 @@ from ansible_collections.rb2ansible.runbook.plugins.plugin_utils.core_compat imp
     CHILD_FAILED_IGNORED,
     CHILD_START,
     CORE,
+    async_gave_up,
+    register_names,
     uuid_of,
 )
 
@@ -31,14 +33,6 @@ CENSORED = "the output has been hidden due to the fact that 'no_log: true' was s
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
-
-
-def _register_names(child) -> list[str]:
-    # 2.21 turns `register: name` into a projection {name: expression}; earlier versions keep the string.
-    register = child.register
-    if isinstance(register, dict):
-        return list(register)
-    return [register] if register else []
 
 
 def _censored(payload, result: dict):
@@ -162,7 +156,8 @@ class Dispatch:
         status, method_name = self._status(child, result)
         self._events.child(method_name, child, _censored(payload, result) if child.no_log else payload)
         self._keep(child, result)
-        timed_out = status in FAILING and bool(TIMED_OUT.fullmatch(str(result.get("msg", ""))))
+        message = str(result.get("msg", ""))
+        timed_out = status in FAILING and (async_gave_up(result) or bool(TIMED_OUT.fullmatch(message)))
         self._record(child, status, start, end, timed_out=timed_out,
                      nested=result.get("children", []) if self._is_parallel(child) else [])
         return status not in FAILING
@@ -176,7 +171,7 @@ class Dispatch:
     def _keep(self, child, result: dict) -> None:
         """What later steps and the block's caller see: registered results, set_fact facts, a nested block's."""
         with self._lock:
-            for name in _register_names(child):
+            for name in register_names(child):
                 self._registered[name] = strip_internal_keys(module_response_deepcopy(result))
                 self._secret_registered |= bool(child.no_log)
             if child.action in SET_FACT_ACTIONS and "ansible_facts" in result:

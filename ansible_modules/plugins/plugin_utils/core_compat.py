@@ -6,6 +6,11 @@ Nothing else in the collection reaches into ansible-core's internals: when a rel
 this is the only file to read. An unknown shape raises at import, so the dispatcher task fails with a message
 instead of sending the controller something it cannot resolve (which would kill its results thread and hang
 the run). See docs/design/parallel-dispatcher-spike.md, "Private APIs it relies on".
+
+Read from each release's source, 2.18 to 2.21, and kept alike, so they need no adapter: async_wrapper's first
+argument is the job id base and its job files are ANSIBLE_ASYNC_DIR/<base>.<pid> (modules/stop_run.py finds and
+removes them; 2.21 changed only the arguments after the time limit). What did change in async results is
+async_gave_up's. CI runs the collection's tests under each core (tools/test.sh --ci).
 """
 
 from __future__ import annotations
@@ -78,6 +83,24 @@ def _play_of(task):
     return node._play
 
 
+def async_gave_up(result: dict) -> bool:
+    """Whether TaskExecutor stopped polling an async job that had not finished, i.e. it ran past its `async` limit.
+
+    Only that path puts the last poll in `async_result`. Until 2.20 its message says so ("did not complete within
+    the requested time"); 2.21 asks the fresh failure, not the poll, whether it parsed, and so words it "async task
+    produced unparsable results". translator/results.py reads run events the same way."""
+    polled = result.get("async_result")
+    return isinstance(polled, dict) and not polled.get("finished")
+
+
+def register_names(task) -> list[str]:
+    """2.21 turns `register: name` into a projection {name: expression}; earlier versions keep the string."""
+    register = task.register
+    if isinstance(register, dict):
+        return list(register)
+    return [register] if register else []
+
+
 def uuid_of(task) -> str:
     return task._uuid
 
@@ -131,11 +154,23 @@ class Core218(_DictResults):
         detached = self._task()
         detached.from_attrs(task_fields)
         detached._uuid = child_uuid
+        # Callbacks give a task's file:line (ansible-runner's task_path) from its _ds, which a detached Task lacks;
+        # 2.19+ copy the dispatcher task, _ds included. The results mapper finds a child through that position.
+        detached._ds = self._position_of(worker_module.current_worker._task._ds)
         final_q.put(CallbackSend(method_name, self._task_result(host_name, detached, payload, task_fields=task_fields)))
 
     def unpack(self, args) -> tuple[str, dict, object]:
         result = args[0]
         return result._task, dict(result._task_fields), result._result  # _task is the child's uuid string here
+
+    @staticmethod
+    def _position_of(ds):
+        """An empty mapping at ds's position: the position without the dispatcher's whole task to pickle."""
+        from ansible.parsing.yaml.objects import AnsibleMapping
+
+        position = AnsibleMapping()
+        position.ansible_pos = ds.ansible_pos
+        return position
 
 
 class Core219(_DictResults):
