@@ -387,9 +387,13 @@ def plan(runbook: Path) -> None:
               help="Write every task's result per host to this JSON file.")
 @click.option("--export", "export_dir", type=_WritablePath(file_okay=False, path_type=Path),
               help="Keep the ansible-runner directory that was run here (what `export` writes; see its README).")
+@click.option("--fast", is_flag=True, envvar="RB2ANSIBLE_FAST",
+              help="Run with Mitogen's strategy (pip install 'rb2ansible[fast]'): one Python per host for the whole "
+                   "run instead of one per task. When it cannot serve the runbook (parallel blocks, strategy free, "
+                   "--worker, not installed) rb2ansible says why and runs without it. Also RB2ANSIBLE_FAST=1.")
 @_worker_options
 def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
-        results_file, export_dir, worker_urls, worker_ssh_args, slices, worker_runner) -> None:
+        results_file, export_dir, fast, worker_urls, worker_ssh_args, slices, worker_runner) -> None:
     """Compile RUNBOOK and run it with ansible-runner, showing progress as the runbook's tree.
 
     ansible-playbook's options keep their names and meaning; passwords typed at -k/-K/-J prompts or read
@@ -409,6 +413,8 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
     # As ansible-playbook: listing asks for no connection or become password, only for the vault's.
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass and not listings,
                                                                ask_become_pass and not listings, ask_vault_pass))
+    if fast and not listings:
+        settings = replace(settings, strategy_env=_accelerated(compiled, workers is not None))
     private_dir = export_dir or Path(tempfile.mkdtemp(prefix="rb2ansible-"))
     try:
         if listings:
@@ -418,6 +424,16 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
     finally:
         if export_dir is None:
             shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _accelerated(compiled, on_workers: bool) -> dict[str, str]:
+    """--fast: Mitogen's strategy as the run's environment, or nothing after saying why not."""
+    from .accelerator import mitogen
+
+    acceleration = mitogen(compiled, on_workers)
+    if acceleration.declined:
+        click.echo(f"--fast: running without Mitogen: {acceleration.declined}", err=True)
+    return acceleration.environment
 
 
 def _print_listing(compiled, settings, private_dir: Path, flags: list[str]) -> None:

@@ -213,7 +213,8 @@ def _runtime_options(written: PrivateDir, settings: RunSettings, recorded: list[
     playbook = _ansible_playbook()
     launcher = write_shim(vars_file.parent / "bin", playbook)
     path = os.pathsep.join([str(vars_file.parent / "bin"), str(Path(playbook).parent), os.environ.get("PATH", "")])
-    options: dict[str, Any] = {"envvars": {"PATH": path, **launcher}, "cmdline": shlex.join(cmdline),
+    options: dict[str, Any] = {"envvars": {"PATH": path, **launcher, **settings.strategy_env},
+                               "cmdline": shlex.join(cmdline),
                                "suppress_env_files": True}
     if settings.prompt_answers:
         options["passwords"] = {PROMPT_PATTERNS[kind]: answer for kind, answer in settings.prompt_answers.items()}

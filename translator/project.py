@@ -73,6 +73,9 @@ class RunSettings:
     # Answers to Ansible's own prompts (SSH, become, vault), typed by the user at run time.
     # Given to ansible-runner in memory only: never written into the project, env/ or results.
     prompt_answers: dict[str, str] = field(default_factory=dict, repr=False)
+    # run --fast: the environment that gives ansible-playbook Mitogen's strategy (translator/accelerator.py).
+    # Given at run time only, so the directory stays a plain Ansible project.
+    strategy_env: dict[str, str] = field(default_factory=dict)
 
     def recorded_options(self) -> list[str]:
         """The ansible-playbook options that shape what the run does: written to env/cmdline."""
