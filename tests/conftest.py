@@ -24,7 +24,7 @@ def pytest_addoption(parser):
 # The fixtures that bring up lab hosts (loopback sshd hosts, nspawn machines): a test that asks for none of them,
 # directly or through another fixture, runs on localhost alone and is marked `localhost`.
 LAB_FIXTURES = {"lab_dir", "lab_keys", "ssh_host_factory", "ssh_hosts", "nspawn_rootfs", "nspawn_machine_factory",
-                "nspawn_machines"}
+                "nspawn_machines", "worker_machines"}
 
 
 def pytest_collection_modifyitems(items):

@@ -64,7 +64,7 @@ def test_several_sources_keep_their_order_with_host_lists_among_them(tmp_path: P
     target = tmp_path / "inventory"
     target.mkdir()
     copy_inventories((HostList("web1,"), ini), target)
-    assert sorted(path.name for path in target.iterdir()) == ["01_host_list.yml", "02_hosts.ini"]
+    assert sorted(path.name for path in target.iterdir()) == ["01_host_list.yml", "02_hosts_ini"]
 
 
 def test_list_tasks_chooses_a_parallel_blocks_children_as_ansible_chooses_tasks(tmp_path: Path):
