@@ -164,6 +164,8 @@ def test_connection_and_become_flags_reach_an_ssh_host_named_in_a_host_list(rb2a
     monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")
     monkeypatch.setenv("ANSIBLE_SSH_COMMON_ARGS", "-o UserKnownHostsFile=/dev/null")
     monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
+    # A connection of its own: an earlier test's ControlPersist master to this address would log in for it.
+    monkeypatch.setenv("ANSIBLE_SSH_CONTROL_PATH_DIR", str(tmp_path / "cp"))
     runbook = write_runbook(tmp_path / "rb", """
 name: reach
 hosts: all
