@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from .emit import Compiled
 from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
+from .tag_selection import UNTAGGED, TagSelection
 
 # A task line of `ansible-playbook --list-tasks`: "      ROLE : NAME\tTAGS: [...]".
 TASK_LINE = re.compile(r"^(?P<indent> +)(?P<role>[^ :]+) : Parallel: (?P<name>.*)\tTAGS: \[(?P<tags>[^\]]*)\]$")
@@ -17,7 +18,7 @@ TASK_LINE = re.compile(r"^(?P<indent> +)(?P<role>[^ :]+) : Parallel: (?P<name>.*
 def with_parallel_children(listing: str, compiled: Compiled, tags: str | None, skip_tags: str | None) -> str:
     """`listing` with the children of every parallel block it names listed under the block, indented, each with
     its own tags: the block runs whatever tags are chosen and picks its children by their own tags."""
-    selected = _Selection(tags, skip_tags)
+    selection = TagSelection.from_options(tags, skip_tags)
     lines = []
     for line in listing.splitlines():
         lines.append(line)
@@ -25,32 +26,8 @@ def with_parallel_children(listing: str, compiled: Compiled, tags: str | None, s
         role = compiled.roles.get(found["role"]) if found else None
         block = _find_parallel(role.runbook, found["name"]) if role and found else None
         if block is not None:
-            lines += _children(block, TaskOptions(), found["indent"] + "  ", selected)
+            lines += _children(block, TaskOptions(), found["indent"] + "  ", selection)
     return "\n".join(lines) + ("\n" if listing.endswith("\n") else "")
-
-
-class _Selection:
-    """Whether a task with these tags runs under -t/--skip-tags: Ansible's own rule (Taggable.evaluate_tags),
-    applied to plain tags as ansible-playbook's command line gives them (comma-separated; `all` by default)."""
-
-    def __init__(self, tags: str | None, skip_tags: str | None):
-        self.only = {tag.strip() for tag in (tags or "all").split(",") if tag.strip()}
-        self.skip = {tag.strip() for tag in (skip_tags or "").split(",") if tag.strip()}
-
-    def __call__(self, tags: tuple[str, ...]) -> bool:
-        from ansible.playbook.taggable import Taggable
-
-        class _Tagged:  # what evaluate_tags reads of a task: its tags, nothing to template, no parents
-            untagged = Taggable.untagged
-            _loader = None
-
-            def __init__(self, tags):
-                self.tags = list(tags)
-
-            def _get_all_taggable_objects(self):
-                return ()
-
-        return Taggable.evaluate_tags(_Tagged(tags), self.only, self.skip, {})
 
 
 def _find_parallel(runbook: Runbook, name: str) -> ParallelBlock | None:
@@ -64,21 +41,21 @@ def _walk(task: Task) -> Iterator[Task]:
             yield from _walk(child)
 
 
-def _children(block, inherited: TaskOptions, indent: str, selected: _Selection) -> list[str]:
+def _children(block, inherited: TaskOptions, indent: str, selection: TagSelection) -> list[str]:
     """The lines of a block's children that the tags select; a block inside is shown when any of its own is."""
     lines = []
     for child in block.children:
         options = child.options.inherit(inherited)
         if isinstance(child, ModuleCall):
-            if selected(options.tags):
+            if selection.selects(set(options.tags) or UNTAGGED):
                 lines.append(f"{indent}{child.name}\tTAGS: [{', '.join(sorted(options.tags))}]")
             continue
         if isinstance(child, IncludeBlock):
             heading, inner = f"{child.name} (include, in order)", _children(child.children[0], TaskOptions(),
-                                                                             indent + "  ", selected)
+                                                                             indent + "  ", selection)
         else:
             kind = "parallel" if isinstance(child, ParallelBlock) else "serial, in order"
-            heading, inner = f"{child.name} ({kind})", _children(child, options, indent + "  ", selected)
+            heading, inner = f"{child.name} ({kind})", _children(child, options, indent + "  ", selection)
         if inner:
             lines += [indent + heading, *inner]
     return lines

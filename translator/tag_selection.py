@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .model import ModuleCall, Task
 
 # Ansible's name for the tags of a task that has none (playbook/taggable.py).
-_UNTAGGED = frozenset({"untagged"})
+UNTAGGED = frozenset({"untagged"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class TagSelection:
         """leaf id -> why the leaf is not selected, for every leaf of the tree that is not."""
         left_out: dict[str, str] = {}
         for leaf, tags in _leaf_tags(root, ()):
-            if not self.selects(set(tags) or _UNTAGGED):
+            if not self.selects(set(tags) or UNTAGGED):
                 left_out[leaf.task_id] = f"not selected by {self.describe()}"
         return left_out
 
@@ -40,11 +40,11 @@ class TagSelection:
             return True
         selected = ("always" in tags or ("all" in self.only and "never" not in tags)
                     or not tags.isdisjoint(self.only)
-                    or ("tagged" in self.only and tags != _UNTAGGED and "never" not in tags))
+                    or ("tagged" in self.only and tags != UNTAGGED and "never" not in tags))
         if selected and self.skip:
             if "all" in self.skip:
                 selected = "always" in tags and "always" not in self.skip
-            elif not tags.isdisjoint(self.skip) or ("tagged" in self.skip and tags != _UNTAGGED):
+            elif not tags.isdisjoint(self.skip) or ("tagged" in self.skip and tags != UNTAGGED):
                 selected = False
         return selected
 

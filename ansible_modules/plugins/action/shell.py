@@ -53,6 +53,10 @@ class ActionModule(ShellAction):
 
     def run(self, tmp=None, task_vars=None):
         if not self._runs_directly(task_vars or {}):
+            # Ansible's parser turns `ansible.builtin.shell: {cmd: ...}` into the free-form command; under this
+            # action's name it leaves `cmd` as it is, which the command module takes only from ansible-core 2.19.
+            if "cmd" in self._task.args and not self._task.args.get("_raw_params"):
+                self._task.args["_raw_params"] = self._task.args.pop("cmd")
             return super().run(tmp, task_vars)
         args = self._task.args
         command = args.get("_raw_params") or args.get("cmd")
