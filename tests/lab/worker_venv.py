@@ -1,14 +1,17 @@
-"""An execution node's software: ansible-runner and ansible-core (the controller's versions) in a cached venv."""
+"""An execution node's software: ansible-runner and ansible-core (the controller's, or the newest the lab machines'
+Python runs) in a cached venv."""
 
 from __future__ import annotations
 
 import fcntl
+import re
 import subprocess
 from importlib.metadata import metadata, version
 from pathlib import Path
 
 from tests.lab import LabError
 from tests.lab.rootfs import cache_dir
+from translator import MIN_ANSIBLE_CORE
 
 # The lab machines' own Python (bookworm's, as on this machine): a venv made with it runs inside them.
 MACHINE_PYTHON = "/usr/bin/python3"
@@ -22,11 +25,13 @@ def worker_packages() -> list[str]:
     needs = metadata("ansible-core").get("Requires-Python") or ""
     machine = subprocess.run([MACHINE_PYTHON, "-c", "import platform; print(platform.python_version())"],
                              capture_output=True, text=True, check=True).stdout.strip()
+    core = f"ansible-core=={version('ansible-core')}"
     if machine not in SpecifierSet(needs):
-        # Said plainly rather than as pip's "no matching distribution".
-        raise LabError(f"ansible-core {version('ansible-core')} needs Python {needs}; the lab machines run "
-                       f"{MACHINE_PYTHON} {machine} (Debian bookworm), so they cannot be its execution nodes")
-    return [f"ansible-core=={version('ansible-core')}", f"ansible-runner=={version('ansible-runner')}"]
+        # A node runs the playbook with its own ansible-core (the worker protocol carries ansible-runner's events,
+        # as with AWX's execution environments): with a controller on 2.20+, which needs Python 3.12, the
+        # bookworm machines take the newest core their 3.11 runs among those rb2ansible supports.
+        core = f"ansible-core>={MIN_ANSIBLE_CORE},<2.20"
+    return [core, f"ansible-runner=={version('ansible-runner')}"]
 
 
 def ensure_worker_venv() -> Path:
@@ -39,7 +44,7 @@ def ensure_worker_venv() -> Path:
         packages = worker_packages()
     except subprocess.CalledProcessError as exc:
         raise LabError(f"{MACHINE_PYTHON} did not run: {exc}") from None
-    target = cache_dir() / ("worker-venv-" + "-".join(p.replace("==", "_") for p in packages))
+    target = cache_dir() / ("worker-venv-" + "-".join(re.sub(r"[^\w.]+", "_", p) for p in packages))
     complete = target / ".complete"  # written last: a venv without it was cut short and is built again
     cache_dir().mkdir(parents=True, exist_ok=True)
     with open(f"{target}.lock", "w") as lock:

@@ -16,6 +16,7 @@ import datetime
 import shlex
 
 from ansible.plugins.action.shell import ActionModule as ShellAction
+from ansible.release import __version__ as core_version
 
 DOCUMENTATION = r"""
 ---
@@ -47,6 +48,9 @@ options:
 # Everything else (creates, removes, stdin, strip_empty_ends...) is the module's to handle.
 DIRECT_ARGUMENTS = frozenset({"_raw_params", "cmd", "chdir", "executable", "_uses_shell"})
 SWITCH_VARIABLE = "rb2ansible_direct_shell"
+# The command module's words for a command that failed: ansible-core 2.21 made them a sentence.
+FAILED_MESSAGE = ("The command exited with a non-zero return code."
+                  if tuple(int(part) for part in core_version.split(".")[:2]) >= (2, 21) else "non-zero return code")
 
 
 class ActionModule(ShellAction):
@@ -73,7 +77,7 @@ class ActionModule(ShellAction):
                   "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines(),
                   "start": str(started), "end": str(ended), "delta": str(ended - started), "msg": ""}
         if done["rc"] != 0:
-            result.update(failed=True, msg="non-zero return code")
+            result.update(failed=True, msg=FAILED_MESSAGE)
         return result
 
     def _runs_directly(self, task_vars: dict) -> bool:
