@@ -294,6 +294,17 @@ def _worker_options(function):
     return function
 
 
+def _fuse_option(default: bool):
+    wording = ("On by default; --no-fuse runs every step as its own task" if default else
+               "Off by default in an export, which then shows every step as its own task; --fuse writes what "
+               "`run` runs")
+    return click.option("--fuse/--no-fuse", default=default, show_default=False,
+                        help="Run consecutive plain shell steps of a serial list (a command line, at most chdir and "
+                             "executable, no keyword of their own) as one task on the host: one script instead of a "
+                             f"task each, each step still reported with its own result. {wording}. "
+                             "See docs/runbooks.md, 'Fused shell steps'.")
+
+
 def _workers(urls: tuple[str, ...], ssh_args: str, slices: int | None, runner: str):
     import shlex
 
@@ -320,11 +331,11 @@ def _load(runbook: Path):
     return loaded
 
 
-def _compile(runbook: Path):
+def _compile(runbook: Path, fuse: bool = False):
     from .emit import compile_runbook
 
     with _collector_paused():
-        return compile_runbook(_load(runbook))
+        return compile_runbook(_load(runbook), fuse=fuse)
 
 
 @contextlib.contextmanager
@@ -391,9 +402,10 @@ def plan(runbook: Path) -> None:
               help="Run with Mitogen's strategy (pip install 'rb2ansible[fast]'): one Python per host for the whole "
                    "run instead of one per task. When it cannot serve the runbook (parallel blocks, strategy free, "
                    "--worker, not installed) rb2ansible says why and runs without it. Also RB2ANSIBLE_FAST=1.")
+@_fuse_option(default=True)
 @_worker_options
 def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
-        results_file, export_dir, fast, worker_urls, worker_ssh_args, slices, worker_runner) -> None:
+        results_file, export_dir, fast, fuse, worker_urls, worker_ssh_args, slices, worker_runner) -> None:
     """Compile RUNBOOK and run it with ansible-runner, showing progress as the runbook's tree.
 
     ansible-playbook's options keep their names and meaning; passwords typed at -k/-K/-J prompts or read
@@ -406,10 +418,11 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
                 2 invalid runbook or usage; 3 internal error.
     """
     workers = _workers(worker_urls, worker_ssh_args, slices, worker_runner)
-    compiled = _compile(runbook)
-    settings = _in_play_terms(settings, compiled)
     listings = [flag for flag, wanted in (("--list-hosts", list_hosts), ("--list-tasks", list_tasks),
                                           ("--syntax-check", syntax_check)) if wanted]
+    # A listing shows every step, and --start-at-task names one: both need each step as its own task.
+    compiled = _compile(runbook, fuse=fuse and not listings and settings.start_at_task is None)
+    settings = _in_play_terms(settings, compiled)
     # As ansible-playbook: listing asks for no connection or become password, only for the vault's.
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass and not listings,
                                                                ask_become_pass and not listings, ask_vault_pass))
@@ -483,8 +496,9 @@ def _run(compiled, settings, private_dir: Path, results_file: Path | None, worke
 @click.option("--min-ansible-version", metavar="X.Y",
               help="With --role: the oldest Ansible it supports (default: what the helper collection requires).")
 @_settings_options(export=True)
+@_fuse_option(default=False)
 def export(runbook: Path, output: Path, as_role: bool, author, license_, namespace, platforms, min_ansible_version,
-           settings) -> None:
+           settings, fuse) -> None:
     """Write the ansible-runner directory `run` would execute, for review, ansible-runner or AWX.
 
     The options are recorded in it (env/cmdline, env/extravars, env/envvars: host key checking as your
@@ -506,7 +520,7 @@ def export(runbook: Path, output: Path, as_role: bool, author, license_, namespa
     if not as_role and given != GalaxyMeta():
         raise UsageError("--author, --license, --namespace, --platform and --min-ansible-version describe a role: "
                          "add --role")
-    compiled = _compile(runbook)
+    compiled = _compile(runbook, fuse=fuse)
     settings = _in_play_terms(settings, compiled)
     if as_role:
         click.echo(f"wrote {write_roles(compiled, output, given)}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import variables, yamlout
+from . import fusion, variables, yamlout
 from .calls import (
     VARIABLE_RULES,
     emitted_keywords,
@@ -34,7 +34,7 @@ RUN_ID_VALUE = "{{ rb2a_run_id | default('') }}"
 class TaskRef:
     """What one emitted Ansible task stands for, so the results mapper can read its events."""
 
-    kind: str  # "leaf": runs the leaf; "parallel": the dispatcher of a parallel block
+    kind: str  # "leaf": runs the leaf; "steps": runs these leaves fused (fusion.py); "parallel": a dispatcher
     leaf_ids: tuple[str, ...]
     # A dispatcher's children report under the uuid `<its uuid><suffix>`: suffix -> leaf id.
     branches: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
@@ -133,10 +133,12 @@ def role_names(runbook: Runbook) -> dict[Path, str]:
     return names
 
 
-def compile_runbook(runbook: Runbook) -> Compiled:
+def compile_runbook(runbook: Runbook, fuse: bool = False) -> Compiled:
+    """The runbook as Ansible data. With `fuse`, consecutive plain shell steps of a serial list run as one task
+    (translator/fusion.py): what `run` does, and `export --fuse`."""
     roles = role_names(runbook)
     _check_role_names(runbook, set(roles.values()))
-    emitter = _Emitter(runbook, roles)
+    emitter = _Emitter(runbook, roles, fuse=fuse)
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())
     played = frozenset((name, file) for name, output in emitter.roles.items() for file in output.task_files)
@@ -144,7 +146,8 @@ def compile_runbook(runbook: Runbook) -> Compiled:
         sub = roles[include.runbook.source.resolve()]
         if "main" not in emitter.roles[sub].task_files:
             # Written from the include's copy of the runbook, without the include's place in names.
-            alone = _Emitter(include.runbook, roles, strip_path=len(include.path), strip_scope=len(include.scope) + 1)
+            alone = _Emitter(include.runbook, roles, strip_path=len(include.path), strip_scope=len(include.scope) + 1,
+                             fuse=fuse)
             alone.roles = emitter.roles  # the same files: each name it claims is unique among them
             emitter.roles[sub].task_files["main"] = alone.children(include.runbook.root, _base(include.runbook))
     for output in emitter.roles.values():
@@ -209,8 +212,10 @@ def _base(runbook: Runbook) -> TaskOptions:
 
 
 class _Emitter:
-    def __init__(self, runbook: Runbook, role_of: dict[Path, str], strip_path: int = 0, strip_scope: int = 0):
+    def __init__(self, runbook: Runbook, role_of: dict[Path, str], strip_path: int = 0, strip_scope: int = 0,
+                 fuse: bool = False):
         self.runbook = runbook
+        self.fuse = fuse
         self.strip_path, self.strip_scope = strip_path, strip_scope
         self.role_of = role_of
         self.role = role_of[runbook.source.resolve()]  # the role whose files are being written
@@ -227,7 +232,12 @@ class _Emitter:
         options = block.options.inherit(inherited)
         if isinstance(block, ParallelBlock):
             return self.parallel(block, inherited)
-        return [t for child in block.children for t in self.task(child, options)]
+        if not self.fuse:
+            return [t for child in block.children for t in self.task(child, options)]
+        emitted = []
+        for run in fusion.runs(block.children, options):
+            emitted += [self.fused(run, options)] if len(run) > 1 else self.task(run[0], options)
+        return emitted
 
     def task(self, task: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         if isinstance(task, ModuleCall):
@@ -299,6 +309,24 @@ class _Emitter:
             fields["register"] = options.register
         return AnsibleTask(self.comment(leaf, leaf.module), fields, noqa=user_choice_noqa(leaf, fields),
                            ref=None if in_parallel else TaskRef("leaf", (leaf.task_id,)))
+
+    def fused(self, run: list[ModuleCall], options: TaskOptions) -> AnsibleTask:
+        """Consecutive plain shell steps as one task of the shell_steps action, which reports each step's own
+        result. The steps travel as a task variable, which Ansible templates only when asked: the action
+        templates each step just before it runs, so a step that cannot be templated fails after the steps
+        before it ran, as its own task would have."""
+        first, last = (_display(" › ".join((*leaf.scope[self.strip_scope:], leaf.name))) for leaf in (run[0], run[-1]))
+        fields: dict[str, Any] = {"name": self.name(f"{first} … {last} ({len(run)} steps)"),
+                                  f"{COLLECTION}.shell_steps": {}}
+        fields.update(keywords(options))
+        steps = [{"name": leaf.name, **jinja_values(fusion.step_arguments(leaf))} for leaf in run]
+        fields["vars"] = {**fields.get("vars", {}), fusion.STEPS_VARIABLE: steps}
+        conditions = [variables.to_condition(c) for c in options.when]
+        if conditions:
+            fields["when"] = conditions[0] if len(conditions) == 1 else conditions
+        return AnsibleTask(f"{self.comment(run[0], 'shell')} and {len(run) - 1} more", fields,
+                           noqa={("vars", fusion.STEPS_VARIABLE): VARIABLE_RULES},
+                           ref=TaskRef("steps", tuple(leaf.task_id for leaf in run)))
 
     # -- parallel blocks -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .ansible_warnings import AnsibleWarnings
 from .emit import Compiled, TaskRef
+from .fusion import STEPS_VARIABLE
 from .model import ModuleCall, Task
 from .tag_selection import TagSelection
 
@@ -86,6 +87,8 @@ class RunResults:
         if ref.kind == "leaf":
             return self.on_leaf(ref.leaf_ids[0], kind, host, data, _timestamp(data.get("start")),
                                 _timestamp(data.get("end")))
+        if ref.kind == "steps":
+            return self.on_steps(ref, kind, host, data)
         task_id = ref.child_at(str(data.get("task_uuid", "")))
         if task_id is None:  # the dispatcher itself, or a nested one
             return self.on_block_end(ref, host, data.get("res", {}))
@@ -118,6 +121,31 @@ class RunResults:
         if self.keywords[task_id].get("run_once"):
             return [task_id, *self.ran_once(task_id, host)]
         return [task_id]
+
+    def on_steps(self, ref: TaskRef, kind: str, host: str, data: dict) -> list[str]:
+        """A fused run of shell steps (fusion.py): it starts as its first step; its result holds the result of
+        each step that ran, with the step's own start and end. Steps after a failure have none: not run."""
+        start, end = _timestamp(data.get("start")), _timestamp(data.get("end"))
+        res = data.get("res") or {}
+        ran = res.get(STEPS_VARIABLE)
+        if kind == "runner_on_start":
+            return self.on_leaf(ref.leaf_ids[0], kind, host, data, start, end)
+        if not isinstance(ran, list):
+            # No step's result: skipped as a whole by a false `when`, as every step would have been; or unreachable
+            # or failed before its first step ran, as that step would have been.
+            skipped = kind == "runner_on_skipped" or res.get("skipped")
+            return [changed for leaf_id in (ref.leaf_ids if skipped else ref.leaf_ids[:1])
+                    for changed in self.on_leaf(leaf_id, kind, host, data, start, end)]
+        changed = []
+        for leaf_id, step in zip(ref.leaf_ids, ran):
+            step_res = step.get("result") or {}
+            step_kind = ("runner_on_unreachable" if step_res.get("unreachable") else
+                         "runner_on_failed" if step_res.get("failed") else
+                         "runner_on_skipped" if step_res.get("skipped") else "runner_on_ok")
+            self.tasks[leaf_id].setdefault(host, HostResult()).start = None  # its own start, not the run's
+            changed += self.on_leaf(leaf_id, step_kind, host, {**data, "res": step_res},
+                                    _timestamp(step.get("started")), _timestamp(step.get("ended")))
+        return changed
 
     def on_role_task(self, host: str, kind: str, data: dict) -> list[str]:
         """A task of the role a `role` task included: the role's outcome so far, and the task's own counts."""

@@ -66,24 +66,20 @@ class ActionModule(ShellAction):
         command = args.get("_raw_params") or args.get("cmd")
         if not command:
             return {"failed": True, "changed": False, "rc": 256, "msg": "no command given"}
-        script = self._script(command, args.get("chdir"), args.get("executable"))
         started = datetime.datetime.now()
         # The script goes on standard input, as a pipelined module does: the command line shows only in the
         # process that runs it (which carries the task's environment), and no terminal mixes its output.
-        done = self._low_level_execute_command("/bin/sh", in_data=script.encode())
-        ended = datetime.datetime.now()
-        stdout, stderr = done["stdout"].rstrip("\r\n"), done["stderr"].rstrip("\r\n")
-        result = {"changed": True, "cmd": command, "rc": done["rc"], "stdout": stdout, "stderr": stderr,
-                  "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines(),
-                  "start": str(started), "end": str(ended), "delta": str(ended - started), "msg": ""}
-        if done["rc"] != 0:
-            result.update(failed=True, msg=FAILED_MESSAGE)
-        return result
+        done = self._low_level_execute_command(
+            "/bin/sh", in_data=self._script(command, args.get("chdir"), args.get("executable")).encode())
+        return command_result(command, done["rc"], done["stdout"], done["stderr"], started, datetime.datetime.now())
 
     def _runs_directly(self, task_vars: dict) -> bool:
+        return set(self._task.args) <= DIRECT_ARGUMENTS and self._connection_runs_scripts(task_vars)
+
+    def _connection_runs_scripts(self, task_vars: dict) -> bool:
+        """Whether this task's commands can go to /bin/sh through the connection, arguments aside."""
         connection = self._connection
         return (self._templar.template(task_vars.get(SWITCH_VARIABLE, True)) not in (False, "false", "False")
-                and set(self._task.args) <= DIRECT_ARGUMENTS
                 and not self._task.async_val
                 and not (self._task.check_mode or self._play_context.check_mode)
                 and not (connection.become and connection.become.expect_prompt())  # a password to type
@@ -99,3 +95,15 @@ class ActionModule(ShellAction):
         if chdir:
             line = f"cd {shlex.quote(chdir)} && {line}"
         return line + "\n"
+
+
+def command_result(command: str, rc: int, stdout: str, stderr: str, started: datetime.datetime,
+                   ended: datetime.datetime) -> dict:
+    """What the shell module returns for a command that ran: the same keys, the same words."""
+    stdout, stderr = stdout.rstrip("\r\n"), stderr.rstrip("\r\n")
+    result = {"changed": True, "cmd": command, "rc": rc, "stdout": stdout, "stderr": stderr,
+              "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines(),
+              "start": str(started), "end": str(ended), "delta": str(ended - started), "msg": ""}
+    if rc != 0:
+        result.update(failed=True, msg=FAILED_MESSAGE)
+    return result

@@ -1,0 +1,57 @@
+"""Which consecutive steps of a serial list `run` fuses into one task on the host, and which it must keep apart.
+
+A fused run of steps is one task of `rb2ansible.runbook.shell_steps` (ansible_modules/plugins/action/
+shell_steps.py): one script on the host instead of one task each, every step still reported under its own
+name with its own rc, stdout, stderr, start and end, the first failure stopping the rest. Only steps whose
+result nothing else reads and whose keywords mean the same for the run as for each step are fused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .model import ModuleCall, Task, TaskOptions
+
+# Keywords that a step's block gives every step alike and that mean the same on one task running them all.
+# Anything else (loop, register, until, timeout, ignore_errors, no_log, notify, delegate_to, run_once...)
+# is about each task, or about its result: such a step runs as its own task.
+SHARED_KEYWORDS = frozenset({"environment", "become_method", "check_mode", "diff"})
+# shell's arguments that its fused form takes; creates/removes/stdin need the module, env and timeout a task.
+STEP_ARGUMENTS = ("cmd", "chdir", "executable")
+NO_OPTIONS = TaskOptions()
+# The fused task's variable holding its steps (ansible_modules/plugins/action/shell_steps.py).
+STEPS_VARIABLE = "rb2ansible_steps"
+
+
+def runs(children: tuple[Task, ...], inherited: TaskOptions) -> Iterator[list[Task]]:
+    """The children of a serial list in order, consecutive fusible steps together, each other child alone."""
+    run: list[Task] = []
+    for child in children:
+        if fusible(child, inherited):
+            run.append(child)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [child]
+    if run:
+        yield run
+
+
+def fusible(task: Task, inherited: TaskOptions) -> bool:
+    """A plain shell step: a command line (with at most chdir and executable) and nothing of its own, under a
+    block whose options apply to all its steps alike."""
+    if not isinstance(task, ModuleCall) or task.module != "shell" or task.handler or task.options != NO_OPTIONS:
+        return False
+    core = task.target.core if task.target is not None else None
+    if core is None or core.name != "shell":
+        return False
+    args = task.args
+    if any(getattr(args, name) is not None for name in ("creates", "removes", "stdin", "env", "timeout")):
+        return False
+    return not (inherited.ignore_errors or inherited.no_log) and set(inherited.keywords) <= SHARED_KEYWORDS
+
+
+def step_arguments(leaf: ModuleCall) -> dict:
+    """A fused step's arguments as the runbook gives them (`${...}` not yet Jinja)."""
+    return {name: getattr(leaf.args, name) for name in STEP_ARGUMENTS if getattr(leaf.args, name) is not None}
