@@ -2,17 +2,27 @@
 
 Two workloads, each run by every contender in interleaved rounds, medians of --repeat:
 
-  shell   N x `shell: "true"`            (rb2ansible runs a plain command line without Python on the host)
+  shell   N x `shell: "true"`            (rb2ansible runs a plain command line without Python on the host;
+                                          with --fuse, consecutive plain steps as one task: translator/fusion.py)
   module  N x `ping: {}` (ansible.builtin.ping, a Python module on the host)
 
 Contenders:
 
-  rb2ansible          `rb2ansible run` (its command line, in this process; see bench/parallel.py)
-  rb2ansible --fast   the same with Mitogen's strategy (rb2ansible[fast]); skipped, with the reason, when
-                      rb2ansible would run without it
-  hand-written        the same tasks written by hand as a play, run by ansible-playbook in the very directory
-                      rb2ansible ran (same ansible.cfg: pipelining, ControlPersist, forks; same inventory)
-  pyinfra             the same work with pyinfra, when it is installed in this Python (`pip install pyinfra`)
+  rb2ansible                    `rb2ansible run` (its command line, in this process; see bench/parallel.py):
+                                the runbook is linear, so every step is its own task on every host
+  rb2ansible --fuse             the steps fused: one task, each host going through its steps without waiting
+                                for the others (shell only: nothing to fuse in `module`)
+  rb2ansible --fast             with Mitogen's strategy (rb2ansible[fast])
+  rb2ansible --fast --fuse      (shell only)
+  hand-written                  the same tasks written by hand as a play, run by ansible-playbook in the very
+                                directory rb2ansible ran (same ansible.cfg: pipelining, ControlPersist, forks;
+                                same inventory)
+  hand-written + Mitogen        the same play under Mitogen's linear strategy, as its docs set it up
+  pyinfra                       the same work with pyinfra, when it is installed in this Python
+                                (`pip install pyinfra`; shell only)
+
+The --fast contenders and hand-written + Mitogen need Mitogen in this Python (`pip install 'rb2ansible[fast]'`);
+without it they are left out, saying why.
 
 Prints each median and its ratio to hand-written Ansible. Needs root and sshd, like the test lab.
 
@@ -31,6 +41,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -51,7 +62,11 @@ def runbook_tasks(workload: str, count: int) -> list[dict]:
     return [{"name": f"step {n}", **task} for n in range(count)]
 
 
-def hand_written_run(workload: str, count: int, rb2ansible_dir: Path, run_dir: Path) -> float:
+def hand_written_run(workload: str, count: int, rb2ansible_dir: Path, run_dir: Path,
+                     strategy: dict[str, str] | None = None) -> float | None:
+    """ansible-playbook on the hand-written play; with `strategy`, under Mitogen (None: not installed)."""
+    if strategy is None:
+        return None
     _, task, _ = WORKLOADS[workload]
     shutil.copytree(rb2ansible_dir / "export", run_dir)
     project = run_dir / "project"
@@ -59,7 +74,7 @@ def hand_written_run(workload: str, count: int, rb2ansible_dir: Path, run_dir: P
              "tasks": [{"name": f"Step {n}", **task} for n in range(count)]}]
     (project / "site.yml").write_text(yaml.safe_dump(play, sort_keys=False))
     env = {**os.environ, "PATH": os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", "")]),
-           "ANSIBLE_CONFIG": str(project / "ansible.cfg")}
+           "ANSIBLE_CONFIG": str(project / "ansible.cfg"), **strategy}
     return _timed(["ansible-playbook", "site.yml"], project, env, run_dir / "output.txt")
 
 
@@ -100,15 +115,25 @@ def _timed(command: list[str], cwd: Path, env: dict, log: Path) -> float:
     return elapsed
 
 
-def bench_workload(workload: str, place: Place, fast: Place, count: int, repeat: int, scratch: Path) -> dict:
+def bench_workload(workload: str, place: Place, count: int, repeat: int, scratch: Path) -> dict:
     book = write_runbook(scratch / workload, f"w1 {workload}", runbook_tasks(workload, count))
+    mitogen = mitogen_strategy()
+    variants = {"rb2ansible": (), "rb2ansible --fuse": ("--fuse",)}
+    if mitogen is not None:
+        variants.update({"rb2ansible --fast": ("--fast",), "rb2ansible --fast --fuse": ("--fast", "--fuse")})
+    if workload != "shell":  # only shell steps fuse
+        variants = {kind: args for kind, args in variants.items() if "--fuse" not in args}
     times: dict[str, list[float]] = {}
     for attempt in range(repeat):
-        run_dir = scratch / f"run-{workload}-{attempt}"
-        measured = {"rb2ansible": rb2ansible_run(book, place, run_dir)[0],
-                    "rb2ansible --fast": rb2ansible_run(book, fast, scratch / f"fast-{workload}-{attempt}")[0],
-                    "hand-written": hand_written_run(workload, count, run_dir, scratch / f"hand-{workload}-{attempt}"),
-                    "pyinfra": pyinfra_run(workload, count, place, scratch / f"pyinfra-{workload}-{attempt}")}
+        measured: dict[str, float | None] = {}
+        for kind, args in variants.items():
+            run_dir = scratch / f"{kind.replace(' ', '')}-{workload}-{attempt}"
+            measured[kind] = rb2ansible_run(book, replace(place, run_args=place.run_args + args), run_dir)[0]
+        ran = scratch / f"rb2ansible-{workload}-{attempt}"
+        measured["hand-written"] = hand_written_run(workload, count, ran, scratch / f"hand-{workload}-{attempt}", {})
+        measured["hand-written + Mitogen"] = hand_written_run(workload, count, ran,
+                                                              scratch / f"mitogen-{workload}-{attempt}", mitogen)
+        measured["pyinfra"] = pyinfra_run(workload, count, place, scratch / f"pyinfra-{workload}-{attempt}")
         for kind, elapsed in measured.items():
             if elapsed is not None:
                 times.setdefault(kind, []).append(elapsed)
@@ -116,13 +141,23 @@ def bench_workload(workload: str, place: Place, fast: Place, count: int, repeat:
     return times
 
 
+def mitogen_strategy() -> dict[str, str] | None:
+    """Mitogen's linear strategy as its docs set it up for ansible-playbook, or None when it is not installed."""
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None:
+        print("  Mitogen is not installed here: no --fast or hand-written + Mitogen figures", file=sys.stderr)
+        return None
+    strategies = Path(spec.origin).parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
 def report(workload: str, count: int, times: dict[str, list[float]]) -> None:
     print(f"\nW1 {workload}: {count} tasks x 3 loopback SSH hosts, medians")
-    hand = statistics.median(times["hand-written"])
+    medians = {kind: statistics.median(runs) for kind, runs in times.items()}
+    against = [name for name in ("hand-written", "hand-written + Mitogen", "pyinfra") if name in medians]
     for kind, runs in times.items():
-        median = statistics.median(runs)
-        print(f"  {kind:20} {median:7.2f} s   {median / hand:5.2f} x hand-written   "
-              f"(runs: {', '.join(f'{t:.2f}' for t in runs)})")
+        ratios = "   ".join(f"{medians[kind] / medians[name]:5.2f} x {name}" for name in against)
+        print(f"  {kind:28} {medians[kind]:7.2f} s   {ratios}   (runs: {', '.join(f'{t:.2f}' for t in runs)})")
 
 
 def main() -> int:
@@ -136,12 +171,11 @@ def main() -> int:
         lab = argparse.Namespace(children=1, seconds=1, shell_module=False)
         with tempfile.TemporaryDirectory(prefix="rb2ansible-w1-") as scratch, \
                 place_up("ssh", lab, Path(scratch)) as place:
-            fast = Place(place.name, place.children, place.seconds, place.inventory, ("--fast",))
             warm_up = write_runbook(Path(scratch) / "warm-up", "warm up", [{"name": "warm", "shell": "true"}])
             rb2ansible_run(warm_up, place, Path(scratch) / "run-warm-up")
             for workload in WORKLOADS:
                 report(workload, options.tasks,
-                       bench_workload(workload, place, fast, options.tasks, options.repeat, Path(scratch)))
+                       bench_workload(workload, place, options.tasks, options.repeat, Path(scratch)))
     except (BenchError, LabError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1

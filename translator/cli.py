@@ -294,14 +294,16 @@ def _worker_options(function):
     return function
 
 
-def _fuse_option(default: bool):
-    wording = ("On by default; --no-fuse runs every step as its own task" if default else
-               "Off by default in an export, which then shows every step as its own task; --fuse writes what "
-               "`run` runs")
+def _fuse_option(default: bool | None):
+    """--fuse/--no-fuse; None: as the runbook's strategy allows (translator/fusion.py)."""
+    wording = ("Default: in a `strategy: free` runbook, whose hosts do not wait for each other; in a linear one "
+               "fused steps of a host would not wait for the other hosts between steps, so only with --fuse" if
+               default is None else "Off by default in an export, which then shows every step as its own task; "
+               "--fuse writes what `run --fuse` runs")
     return click.option("--fuse/--no-fuse", default=default, show_default=False,
                         help="Run consecutive plain shell steps of a serial list (a command line, at most chdir and "
-                             "executable, no keyword of their own) as one task on the host: one script instead of a "
-                             f"task each, each step still reported with its own result. {wording}. "
+                             "executable, no keyword of their own) as one task on each host: one script instead of "
+                             f"a task each, each step still reported with its own result. {wording}. "
                              "See docs/runbooks.md, 'Fused shell steps'.")
 
 
@@ -331,7 +333,7 @@ def _load(runbook: Path):
     return loaded
 
 
-def _compile(runbook: Path, fuse: bool = False):
+def _compile(runbook: Path, fuse: bool | None = False):
     from .emit import compile_runbook
 
     with _collector_paused():
@@ -402,7 +404,7 @@ def plan(runbook: Path) -> None:
               help="Run with Mitogen's strategy (pip install 'rb2ansible[fast]'): one Python per host for the whole "
                    "run instead of one per task. When it cannot serve the runbook (parallel blocks, strategy free, "
                    "--worker, not installed) rb2ansible says why and runs without it. Also RB2ANSIBLE_FAST=1.")
-@_fuse_option(default=True)
+@_fuse_option(default=None)
 @_worker_options
 def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
         results_file, export_dir, fast, fuse, worker_urls, worker_ssh_args, slices, worker_runner) -> None:
@@ -421,7 +423,7 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
     listings = [flag for flag, wanted in (("--list-hosts", list_hosts), ("--list-tasks", list_tasks),
                                           ("--syntax-check", syntax_check)) if wanted]
     # A listing shows every step, and --start-at-task names one: both need each step as its own task.
-    compiled = _compile(runbook, fuse=fuse and not listings and settings.start_at_task is None)
+    compiled = _compile(runbook, fuse=False if listings or settings.start_at_task is not None else fuse)
     settings = _in_play_terms(settings, compiled)
     # As ansible-playbook: listing asks for no connection or become password, only for the vault's.
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass and not listings,

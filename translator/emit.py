@@ -133,11 +133,12 @@ def role_names(runbook: Runbook) -> dict[Path, str]:
     return names
 
 
-def compile_runbook(runbook: Runbook, fuse: bool = False) -> Compiled:
+def compile_runbook(runbook: Runbook, fuse: bool | None = False) -> Compiled:
     """The runbook as Ansible data. With `fuse`, consecutive plain shell steps of a serial list run as one task
-    (translator/fusion.py): what `run` does, and `export --fuse`."""
+    (translator/fusion.py); None: where that keeps every guarantee of the runbook's strategy."""
     roles = role_names(runbook)
     _check_role_names(runbook, set(roles.values()))
+    fuse = fusion.wanted(runbook, fuse)
     emitter = _Emitter(runbook, roles, fuse=fuse)
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())

@@ -1,4 +1,4 @@
-"""Which consecutive steps of a serial list `run` fuses into one task on the host, and which it must keep apart.
+"""When `run` fuses consecutive steps of a serial list into one task on the host, and which steps it keeps apart.
 
 A fused run of steps is one task of `rb2ansible.runbook.shell_steps` (ansible_modules/plugins/action/
 shell_steps.py): one script on the host instead of one task each, every step still reported under its own
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .model import ModuleCall, Task, TaskOptions
+from .model import ModuleCall, Runbook, Task, TaskOptions
 
 # Keywords that a step's block gives every step alike and that mean the same on one task running them all.
 # Anything else (loop, register, until, timeout, ignore_errors, no_log, notify, delegate_to, run_once...)
@@ -21,6 +21,13 @@ STEP_ARGUMENTS = ("cmd", "chdir", "executable")
 NO_OPTIONS = TaskOptions()
 # The fused task's variable holding its steps (ansible_modules/plugins/action/shell_steps.py).
 STEPS_VARIABLE = "rb2ansible_steps"
+
+
+def wanted(runbook: Runbook, asked: bool | None) -> bool:
+    """Whether to fuse: as asked, else where it changes nothing but the time. Under the linear strategy every
+    host ends a task before any host starts the next (SPEC §2); a fused host would go on to its next step
+    without waiting for the others. Under `strategy: free` hosts never wait for each other."""
+    return asked if asked is not None else runbook.strategy == "free"
 
 
 def runs(children: tuple[Task, ...], inherited: TaskOptions) -> Iterator[list[Task]]:
