@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .emit import Compiled
+from .model import ModuleCall
 
 INSTALL = "pip install 'rb2ansible[fast]'"
 # The ansible-core releases Mitogen 0.3.54 supports and rb2ansible's tests run it on.
@@ -43,7 +44,21 @@ def _runbook_problem(compiled: Compiled, on_workers: bool) -> str | None:
         return f"the runbook asks for Ansible's '{compiled.runbook.strategy}' strategy, and Mitogen is a strategy"
     if on_workers:
         return "execution nodes (--worker) would need Mitogen installed too"
+    if all(_needs_no_python(leaf) for leaf in compiled.leaves):
+        # W1 (bench/per_task.py): 50 command lines on 3 hosts took longer under Mitogen than without it.
+        return ("every task is a command line or an echo, which run without Python on the hosts: Mitogen would "
+                "only add its start-up")
     return None
+
+
+def _needs_no_python(leaf: ModuleCall) -> bool:
+    """A leaf that runs without a Python module on the host: echo (the controller's), or a shell command line
+    that rb2ansible's shell action runs through the connection (not creates/removes/stdin or a timeout's job)."""
+    if leaf.module == "echo":
+        return True
+    args = leaf.args
+    return leaf.module == "shell" and not (args.creates or args.removes or args.stdin or args.timeout
+                                           or leaf.options.timeout)
 
 
 def _installation_problem() -> str | None:

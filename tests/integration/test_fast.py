@@ -76,6 +76,8 @@ def test_ctrl_c_under_fast_stops_the_command_on_every_host(rb2ansible_command, s
 name: interrupted
 hosts: lab
 tasks:
+- name: a module, for Mitogen to run
+  ping: {{}}
 - name: sleeper
   shell: sleep 30.{marker}
 - name: afterwards
@@ -105,3 +107,17 @@ tasks:
     assert done.code == 0, done.stdout + done.stderr
     assert "--fast: running without Mitogen: its parallel blocks" in done.stderr
     assert statuses(done.results, "two") == {"localhost": "changed"}
+
+
+def test_fast_says_a_runbook_of_command_lines_is_faster_without_it(rb2ansible, tmp_path):
+    runbook = write_runbook(tmp_path / "rb", """
+name: commands
+tasks:
+- {name: one, shell: "true"}
+- {name: two, echo: "done"}
+""")
+    done = rb2ansible("run", str(runbook), "--fast")
+
+    assert done.code == 0, done.stdout + done.stderr
+    assert "--fast: running without Mitogen: every task is a command line or an echo" in done.stderr
+    assert statuses(done.results, "one") == {"localhost": "changed"}
