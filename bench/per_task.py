@@ -26,7 +26,7 @@ without it they are left out, saying why.
 
 Prints each median and its ratio to hand-written Ansible. Needs root and sshd, like the test lab.
 
-Usage: python bench/per_task.py [--tasks 50] [--repeat 3]
+Usage: python bench/per_task.py [--tasks 50] [--repeat 3] [--workload shell|module]
 """
 
 from __future__ import annotations
@@ -164,6 +164,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workload", dest="workloads", action="append", choices=list(WORKLOADS),
+                        help="only this workload (repeatable; default: both)")
     options = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     print(f"rb2ansible W1 bench (per-task cost), load average at start: {load_average()}")
@@ -173,7 +175,7 @@ def main() -> int:
                 place_up("ssh", lab, Path(scratch)) as place:
             warm_up = write_runbook(Path(scratch) / "warm-up", "warm up", [{"name": "warm", "shell": "true"}])
             rb2ansible_run(warm_up, place, Path(scratch) / "run-warm-up")
-            for workload in WORKLOADS:
+            for workload in options.workloads or WORKLOADS:
                 report(workload, options.tasks,
                        bench_workload(workload, place, options.tasks, options.repeat, Path(scratch)))
     except (BenchError, LabError) as error:
