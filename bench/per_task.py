@@ -20,6 +20,8 @@ Contenders:
   hand-written + Mitogen        the same play under Mitogen's linear strategy, as its docs set it up
   pyinfra                       the same work with pyinfra, when it is installed in this Python
                                 (`pip install pyinfra`; shell only)
+  hand-written, 1 task          ansible-playbook on a play of one such task: the floor of any run through
+                                ansible-playbook on these hosts (its own start, the play, one task)
 
 The --fast contenders and hand-written + Mitogen need Mitogen in this Python (`pip install 'rb2ansible[fast]'`);
 without it they are left out, saying why.
@@ -134,6 +136,8 @@ def bench_workload(workload: str, place: Place, count: int, repeat: int, scratch
         measured["hand-written + Mitogen"] = hand_written_run(workload, count, ran,
                                                               scratch / f"mitogen-{workload}-{attempt}", mitogen)
         measured["pyinfra"] = pyinfra_run(workload, count, place, scratch / f"pyinfra-{workload}-{attempt}")
+        # The floor of any run through ansible-playbook: its start and one task, whatever the task count.
+        measured["hand-written, 1 task"] = hand_written_run(workload, 1, ran, scratch / f"one-{workload}-{attempt}", {})
         for kind, elapsed in measured.items():
             if elapsed is not None:
                 times.setdefault(kind, []).append(elapsed)
