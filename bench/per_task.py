@@ -19,7 +19,9 @@ Contenders:
                                 same inventory)
   hand-written + Mitogen        the same play under Mitogen's linear strategy, as its docs set it up
   pyinfra                       the same work with pyinfra, when it is installed in this Python
-                                (`pip install pyinfra`; shell only)
+                                (`pip install pyinfra`; shell only); like Ansible's linear strategy, it ends
+                                an operation on every host before the next
+  pyinfra --no-wait             hosts do not wait for each other between operations, as with --fuse
   hand-written, 1 task          ansible-playbook on a play of one such task: the floor of any run through
                                 ansible-playbook on these hosts (its own start, the play, one task)
 
@@ -80,7 +82,7 @@ def hand_written_run(workload: str, count: int, rb2ansible_dir: Path, run_dir: P
     return _timed(["ansible-playbook", "site.yml"], project, env, run_dir / "output.txt")
 
 
-def pyinfra_run(workload: str, count: int, place: Place, run_dir: Path) -> float | None:
+def pyinfra_run(workload: str, count: int, place: Place, run_dir: Path, *flags: str) -> float | None:
     _, _, operation = WORKLOADS[workload]
     if operation is None or importlib.util.find_spec("pyinfra") is None:
         return None
@@ -90,7 +92,7 @@ def pyinfra_run(workload: str, count: int, place: Place, run_dir: Path) -> float
         operation.format(name=f"step {n}") for n in range(count)) + "\n")
     (run_dir / "inventory.py").write_text(f"hosts = {_pyinfra_hosts(hosts)!r}\n")
     pyinfra = str(Path(sysconfig.get_path("scripts")) / "pyinfra")
-    return _timed([pyinfra, "-y", "inventory.py", "deploy.py"], run_dir, dict(os.environ),
+    return _timed([pyinfra, "-y", *flags, "inventory.py", "deploy.py"], run_dir, dict(os.environ),
                   run_dir / "output.txt")
 
 
@@ -136,6 +138,8 @@ def bench_workload(workload: str, place: Place, count: int, repeat: int, scratch
         measured["hand-written + Mitogen"] = hand_written_run(workload, count, ran,
                                                               scratch / f"mitogen-{workload}-{attempt}", mitogen)
         measured["pyinfra"] = pyinfra_run(workload, count, place, scratch / f"pyinfra-{workload}-{attempt}")
+        measured["pyinfra --no-wait"] = pyinfra_run(workload, count, place,
+                                                    scratch / f"nowait-{workload}-{attempt}", "--no-wait")
         # The floor of any run through ansible-playbook: its start and one task, whatever the task count.
         measured["hand-written, 1 task"] = hand_written_run(workload, 1, ran, scratch / f"one-{workload}-{attempt}", {})
         for kind, elapsed in measured.items():
