@@ -403,7 +403,8 @@ def plan(runbook: Path) -> None:
 @click.option("--fast", is_flag=True, envvar="RB2ANSIBLE_FAST",
               help="Run with Mitogen's strategy (pip install 'rb2ansible[fast]'): one Python per host for the whole "
                    "run instead of one per task. When it cannot serve the runbook (parallel blocks, strategy free, "
-                   "--worker, not installed) rb2ansible says why and runs without it. Also RB2ANSIBLE_FAST=1.")
+                   "--worker, not installed) or would not help (nothing but command lines and echoes, which need no "
+                   "Python on the hosts) rb2ansible says why and runs without it. Also RB2ANSIBLE_FAST=1.")
 @_fuse_option(default=None)
 @_worker_options
 def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
