@@ -2,7 +2,7 @@
 
 Each case folder holds a runbook, the events a real run produced (events.jsonl) and the reviewed
 results (expected.json, timestamps left out), and may hold the run's options (options.json: `tags`,
-`skip_tags`, and `inventory`, a file of the case). `--regenerate` re-records by really running the
+`skip_tags`, `fuse`, and `inventory`, a file of the case). `--regenerate` re-records by really running the
 case (on localhost unless its inventory says otherwise); review the diff like code.
 """
 
@@ -37,7 +37,7 @@ def replay(case: Path, moved=lambda event: event) -> RunResults:
     """`moved` rewrites each event first, e.g. as if the project had been run from another directory."""
     chosen = options(case)
     selection = TagSelection.from_options(chosen.get("tags"), chosen.get("skip_tags"))
-    results = RunResults(compile_runbook(load_runbook(case)), selection=selection)
+    results = RunResults(compile_runbook(load_runbook(case), fuse=chosen.get("fuse", False)), selection=selection)
     events = [moved(json.loads(line)) for line in (case / "events.jsonl").read_text().splitlines()]
     for event in events[:-1]:
         results.feed(event)
@@ -64,7 +64,7 @@ def record(case: Path, tmp_path: Path) -> None:
                            tags=chosen.get("tags"), skip_tags=chosen.get("skip_tags"))
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    execution = execute(compile_runbook(load_runbook(case)), settings, private,
+    execution = execute(compile_runbook(load_runbook(case), fuse=chosen.get("fuse", False)), settings, private,
                         lambda results, changed: None, threading.Event(), artifacts)
     lines = [path.read_text().strip() for path in
              sorted((artifacts / "run" / "job_events").glob("*.json"),
@@ -125,6 +125,16 @@ def test_background_children_carry_their_own_run_times():
     foreground = next(t for t in report["tasks"] if t["name"] == "foreground render")["results"]["localhost"]
     assert background["start"] < foreground["end"], "the job started before the foreground child ended"
     assert background["end"] >= background["start"]
+
+
+def test_fused_steps_are_reported_each_with_its_own_result_and_times():
+    assert statuses("fused-steps") == {"first": "changed", "second": "changed", "third fails": "failed",
+                                       "never": "not_run", "after": "not_run"}
+    report = replay(EVENTS / "fused-steps").to_json()
+    first, second, third = (report["tasks"][index]["results"]["localhost"] for index in range(3))
+    assert (first["stdout"], first["stderr"], first["rc"]) == ("hello", "warn", 0)
+    assert (second["stdout"], third["stdout"], third["rc"]) == ("/", "bad", 6)
+    assert first["start"] <= first["end"] <= second["start"] <= second["end"] <= third["start"] <= third["end"]
 
 
 def elsewhere_and_renamed(event: dict) -> dict:
