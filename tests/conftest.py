@@ -23,34 +23,30 @@ def pytest_addoption(parser):
     parser.addoption("--fast", action="store_true",
                      help="Run every `rb2ansible run` of the tests with `--fast` (RB2ANSIBLE_FAST=1 in the "
                           "environment of every command a test starts): Mitogen's strategy wherever rb2ansible can "
-                          "use it, and its 'running without Mitogen' notice where it cannot. A test marked "
-                          "not_under_fast(reason) is skipped, with that reason.")
+                          "use it, and its 'running without Mitogen' notice where it cannot.")
 
 
 # The fixtures that bring up lab hosts (loopback sshd hosts, nspawn machines): a test that asks for none of them,
-# directly or through another fixture, runs on localhost alone and is marked `localhost`.
+# directly or through another fixture, runs on localhost alone and is marked `localhost`; one that asks for a
+# machine fixture is marked `machines`.
 MACHINE_FIXTURES = {"nspawn_rootfs", "nspawn_machine_factory", "nspawn_machines", "worker_machines"}
 LAB_FIXTURES = {"lab_dir", "lab_keys", "ssh_host_factory", "ssh_hosts", *MACHINE_FIXTURES}
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(items):
     """Mark the tests from their fixtures, so no list of them can go stale: `localhost` (no lab host; CI runs
     these under every ansible-core but the newest) and `machines` (nspawn machines; CI's --fast pass runs every
-    integration test but these). Under --fast, skip what is marked not_under_fast, saying why."""
-    fast = config.getoption("--fast")
+    integration test but these)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if not LAB_FIXTURES & fixtures:
             item.add_marker(pytest.mark.localhost)
         if MACHINE_FIXTURES & fixtures:
             item.add_marker(pytest.mark.machines)
-        unfit = item.get_closest_marker("not_under_fast")
-        if fast and unfit is not None:
-            item.add_marker(pytest.mark.skip(reason=f"not under --fast: {unfit.args[0]}"))
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fast_runs(request):
+def _fast_in_the_environment(request):
     """--fast reaches every rb2ansible a test starts (console script, pexpect, in-process click) through the
     environment that `run --fast` also reads. Without --fast, a RB2ANSIBLE_FAST of the shell is kept out, so
     that a plain test run is plain."""
