@@ -4,7 +4,8 @@
 #
 #   tools/test.sh [PYTEST ARGS]              the newest ansible-core pip finds for python3, in .venv-test
 #   tools/test.sh --core 2.20 [PYTEST ARGS]  the latest ansible-core 2.20.x, in .venv-test-2.20
-#   tools/test.sh --ci                       CI: the full suite on the newest core, `-m localhost` on the others
+#   tools/test.sh --ci                       CI: the full suite on the newest core, `-m localhost` on the others,
+#                                            then the localhost and SSH integration tests with --fast (Mitogen)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,12 @@ test_every_core() {
     bash tools/test.sh --core "$core" "${args[@]}" || failed+=("$core")
     echo "tools/test.sh: ansible-core $core: done in $((SECONDS - started)) s"
   done
+  # Then the integration tests on localhost and the loopback SSH hosts (not the nspawn machines) with every
+  # rb2ansible run under --fast (tests/conftest.py), once, under 2.19 (python3's newest core here; its venv is made).
+  echo "tools/test.sh: ansible-core 2.19 --fast: pytest -m 'not machines' --fast tests/integration"
+  local started=$SECONDS
+  bash tools/test.sh --core 2.19 -m "not machines" --fast tests/integration || failed+=("2.19 (--fast)")
+  echo "tools/test.sh: ansible-core 2.19 --fast: done in $((SECONDS - started)) s"
   if ((${#failed[@]})); then
     echo "tools/test.sh: failed under ansible-core ${failed[*]}" >&2
     return 1

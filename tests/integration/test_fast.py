@@ -22,7 +22,8 @@ def run(args):
 '''
 
 
-def test_fast_runs_through_mitogen_with_the_results_of_a_plain_run(rb2ansible, ssh_hosts, lab_keys, tmp_path):
+def test_fast_runs_through_mitogen_with_the_results_of_a_plain_run(rb2ansible, ssh_hosts, lab_keys, tmp_path,
+                                                                    monkeypatch):
     hosts = ssh_hosts[:2]
     runbook = write_runbook(tmp_path / "rb", f"""
 name: fast
@@ -53,6 +54,7 @@ tasks:
     outputs = {kind: tmp_path / kind for kind in ("plain", "fast")}
     for directory in outputs.values():
         directory.mkdir()
+    monkeypatch.delenv("RB2ANSIBLE_FAST", raising=False)  # plain even when pytest --fast sets it for every run
     plain = rb2ansible("run", str(runbook), "-i", str(inventory), "-e", f"out={outputs['plain']}")
     fast = rb2ansible("run", str(runbook), "-i", str(inventory), "-e", f"out={outputs['fast']}", "--fast")
 

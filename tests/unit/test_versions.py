@@ -1,5 +1,5 @@
-"""The supported ansible-core range is declared alike everywhere (package, collections, roles, tox, CI), and the
-subset CI runs under the older cores leaves out every lab test."""
+"""The supported ansible-core range is declared alike everywhere (package, collections, roles, tox, CI), the
+subset CI runs under the older cores leaves out every lab test, and its --fast pass every nspawn machine test."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import LAB_FIXTURES
+from tests.conftest import LAB_FIXTURES, MACHINE_FIXTURES
 from translator import MIN_ANSIBLE_CORE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +58,15 @@ def test_the_localhost_mark_knows_every_lab_fixture():
     fixtures = {node.name for node in module.body if isinstance(node, ast.FunctionDef)
                 and any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)}
     assert fixtures == LAB_FIXTURES
+
+
+def test_the_machines_mark_knows_every_fixture_that_boots_a_machine():
+    """tests/conftest.py marks `machines` the tests that use MACHINE_FIXTURES (CI's --fast pass leaves them out):
+    those are the lab fixtures that need the nspawn root filesystem, directly or through another."""
+    module = ast.parse((ROOT / "tests" / "lab" / "fixtures.py").read_text())
+    needs = {node.name: {argument.arg for argument in node.args.args} for node in module.body
+             if isinstance(node, ast.FunctionDef)}
+    booting = {"nspawn_rootfs"}
+    while grown := {name for name, arguments in needs.items() if arguments & booting} - booting:
+        booting |= grown
+    assert booting == MACHINE_FIXTURES
