@@ -190,14 +190,14 @@ def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]
     sites: dict[tuple[str, int], TaskRef] = {}
     for name, output in roles.items():
         if output.handlers:
-            output.handlers_text = yamlout.task_document(output.handlers, output.runbook.source.name)
-            for task, line in yamlout.task_lines(output.handlers, output.handlers_text):
+            output.handlers_text, lines = yamlout.task_document(output.handlers, output.runbook.source.name)
+            for task, line in lines:
                 sites[(f"{name}/handlers/main.yml", line)] = task.ref
         for file, tasks in output.task_files.items():
-            text = output.texts[file] = yamlout.task_document(tasks, output.runbook.source.name)
+            output.texts[file], lines = yamlout.task_document(tasks, output.runbook.source.name)
             if (name, file) not in played:
                 continue  # a role's main file for use alone: the play never runs it
-            for task, line in yamlout.task_lines(tasks, text):
+            for task, line in lines:
                 if task.ref is not None:
                     sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
     return sites

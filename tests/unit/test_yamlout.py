@@ -17,7 +17,7 @@ def test_task_comments_and_marks_land_on_their_lines_and_the_yaml_reads_back_the
                           noqa={("ansible.builtin.debug", "msg"): "some-rule"})
     outer = AnsibleTask("run.yml:3 parallel 'b'", {"name": "Parallel: b"}, [inner])
 
-    text = yamlout.task_document([outer, literal], "run.yml")
+    text, _ = yamlout.task_document([outer, literal], "run.yml")
 
     lines = text.splitlines()
     assert lines[2] == "# run.yml:3 parallel 'b'"
