@@ -13,6 +13,7 @@ checks both give the same bytes).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from yaml.emitter import Emitter
@@ -23,6 +24,9 @@ WIDTH = 120  # yamlout.dump's width
 _STR = "tag:yaml.org,2002:str"
 _FIXED = {True: "true", False: "false", None: "null"}  # SafeRepresenter's words
 _RESOLVER = Resolver()  # which plain texts YAML would read as something else than a string
+# Texts with no indicator, line break, special character or space at either end (Emitter.analyze_scalar): a
+# first character that cannot start an indicator, then none of `:#,?[]` and no quotes, controls or non-ASCII.
+_SIMPLE = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_/.$(){}=+ -]*(?<! )\Z")
 
 
 class Unsupported(Exception):
@@ -184,16 +188,19 @@ class Writer(Emitter):
         """How PyYAML's emitter writes a text (Emitter.choose_scalar_style for the block context), once."""
         known = self.texts.get(value)
         if known is None:
-            analysis = self.analyze_scalar(value)
-            plain = _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR
-            hint = "|" if "\n" in value else None  # yamlout's representer of str
-            # A key is simple (not `? key`) when its text and its tag (`!!str`, counted though not written)
-            # are under 128 characters long, on one line (Emitter.check_simple_key).
-            simple = len(value) + len("!!str") < 128 and not analysis.multiline and not analysis.empty
-            style = _style(analysis, plain, hint, key=False)
-            known = self.texts[value] = _Text(style, _style(analysis, plain, hint, key=True) if simple else None,
-                                              "'" + value.replace("'", "''") + "'" if style == "'" else "")
+            known = self.texts[value] = _simple_text(value) or self.analyzed_text(value)
         return known
+
+    def analyzed_text(self, value: str) -> _Text:
+        analysis = self.analyze_scalar(value)
+        plain = _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR
+        hint = "|" if "\n" in value else None  # yamlout's representer of str
+        # A key is simple (not `? key`) when its text and its tag (`!!str`, counted though not written)
+        # are under 128 characters long, on one line (Emitter.check_simple_key).
+        simple = len(value) + len("!!str") < 128 and not analysis.multiline and not analysis.empty
+        style = _style(analysis, plain, hint, key=False)
+        return _Text(style, _style(analysis, plain, hint, key=True) if simple else None,
+                     "'" + value.replace("'", "''") + "'" if style == "'" else "")
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -213,6 +220,18 @@ class Writer(Emitter):
             text, self.end_of_line = self.end_of_line, None
             self.write_comment(f"  # {text}")
         super().write_line_break(data)
+
+
+def _simple_text(value: str) -> _Text | None:
+    """The styles of a text of the usual kind (a name, a path, a command without YAML's indicators), which
+    PyYAML's analysis would find to allow every style: plain unless YAML would read it as something else."""
+    if not _SIMPLE.match(value):
+        return None
+    if _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR:
+        style, quoted = "", ""
+    else:
+        style, quoted = "'", f"'{value}'"  # no quote in such a text to double
+    return _Text(style, style if len(value) + len("!!str") < 128 else None, quoted)
 
 
 def _style(analysis, plain: bool, hint: str | None, key: bool) -> str:

@@ -109,3 +109,13 @@ def test_texts_that_end_near_the_lines_width_fold_where_pyyaml_folds_them():
             for key in ("k", "key" * 3):
                 for data in ({key: value}, [{key: value}], {"a": {key: [value, {key: value}]}}):
                     assert Writer().document(data) == yamlout.pyyaml_dump(data), (length, start, key, data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(st.sampled_from(list("aZ09_/.$(){}=+ -yesnoNULLtrue:#'\"é\n")), max_size=16),
+                 st.sampled_from(AWKWARD)))
+def test_usual_texts_take_the_styles_pyyamls_analysis_gives(value):
+    writer = Writer()
+    written, analyzed = writer.text(value), writer.analyzed_text(value)
+    assert (written.value_style, written.key_style, written.quoted) == (
+        analyzed.value_style, analyzed.key_style, analyzed.quoted)
