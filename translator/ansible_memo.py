@@ -53,7 +53,8 @@ def remembered_here(question: str, ask: Callable[[], tuple[Any, list[str] | None
     plugin loader searches them): a new file in one of them, or any change of configuration, asks again."""
     answers = _answers()
     kept = answers.get(question)
-    if isinstance(kept, dict) and kept.get("context") == _context(kept.get("folders", [])):
+    if isinstance(kept, dict) and isinstance(kept.get("folders"), list) and \
+            kept.get("context") == _context(kept["folders"]):
         return kept["answer"]
     answer, folders = ask()
     context = _context(folders) if folders is not None else None
@@ -64,8 +65,12 @@ def remembered_here(question: str, ask: Callable[[], tuple[Any, list[str] | None
 
 
 def _context(folders: list[str]) -> list | None:
-    """What an answer of `remembered_here` holds only as long as: JSON-shaped, to compare with the file's."""
-    cwd = os.getcwd()
+    """What an answer of `remembered_here` holds only as long as: JSON-shaped, to compare with the file's.
+    None when it cannot be told (a working directory removed from under the process): nothing is kept."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return None
     configs = [os.environ.get("ANSIBLE_CONFIG", ""), os.path.join(cwd, "ansible.cfg"),
                *(os.path.expanduser(path) for path in _CONFIG_FILES)]
     watched = []
@@ -75,8 +80,10 @@ def _context(folders: list[str]) -> list | None:
                                     + glob.glob(f"{glob.escape(folder)}/*/*") if os.path.isdir(path))]
         if len(watched) > MAX_FOLDERS:
             return None
-    return [sorted([key, value] for key, value in os.environ.items() if key.startswith("ANSIBLE_")), cwd,
-            [[path, _stat(path)] for path in configs + watched]]
+    # The variables only as a digest: one may hold a password (ANSIBLE_BECOME_PASSWORD), never written down.
+    variables = sorted((key, value) for key, value in os.environ.items() if key.startswith("ANSIBLE_"))
+    digest = hashlib.sha256(json.dumps(variables).encode(errors="surrogateescape")).hexdigest()
+    return [digest, cwd, [[path, _stat(path)] for path in configs + watched]]
 
 
 def _stat(path: str) -> list[int] | None:

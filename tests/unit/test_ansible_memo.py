@@ -111,3 +111,10 @@ def test_validate_of_the_hello_runbook_loads_no_ansible_machinery_once_answers_a
     assert first[0].startswith("0 ") and first[0].endswith("ok (6 tasks)")
     assert first[1] != "[]"  # the first run asked Ansible
     assert second == [first[0], "[]"]
+
+
+def test_the_fingerprint_keeps_no_value_of_the_environment(memo_dir, monkeypatch):
+    monkeypatch.setenv("ANSIBLE_BECOME_PASSWORD", "hunter2-not-on-disk")
+    assert _ansible.fqcn("stat") == "ansible.builtin.stat"
+    assert "hunter2-not-on-disk" not in json.dumps(kept(memo_dir))
+    assert kept(memo_dir)["short name stat"]["answer"] == "ansible.builtin.stat"
