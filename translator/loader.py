@@ -291,6 +291,8 @@ def _check_tag(node: yaml.Node) -> None:
 
 
 def _check_scalar(node: yaml.ScalarNode) -> None:
+    if node.tag == _STR and not _NOT_PRINTABLE.search(node.value):
+        return  # most scalars; surrogates, which scalar_value would join, are among the unprintable
     if node.tag == "!vault":
         value = node.value
     else:

@@ -47,7 +47,8 @@ class Commented(dict):
 
 class _Text:
     """How PyYAML writes one text, whatever its place: the style for a value and for a key (None: a key
-    PyYAML writes in the complex `? ` form, left to PyYAML), and the text as single-quoted."""
+    PyYAML writes in the complex `? ` form, left to PyYAML), and the text as single-quoted on one line
+    ("" when it is not written so)."""
 
     __slots__ = ("key_style", "quoted", "value_style")
 
@@ -162,27 +163,30 @@ class Writer(Emitter):
         self.open_ended = False
 
     def scalar(self, value: str, style: str, text: _Text, split: bool) -> None:
-        width, self.best_width = self.best_width, (1 << 30 if self.end_of_line is not None else self.best_width)
-        self.increase_indent(flow=True)
-        try:
-            # The common cases written in one piece: PyYAML's loops would write the same text when
-            # nothing in it reaches the line's width (they fold only past it).
-            room = self.best_width - self.column - (0 if self.whitespace else 1)
-            if style == "" and (len(value) <= room or " " not in value):
-                self.plain(value)
-            elif style == "'" and text.quoted and len(text.quoted) <= room and not _has_break(value):
-                self.write_indicator(text.quoted, True)
-            elif style == "":
-                self.write_plain(value, split)
-            elif style == "'":
-                self.write_single_quoted(value, split)
-            elif style == '"':
-                self.write_double_quoted(value, split)
-            else:
-                self.write_literal(value)
-        finally:
-            self.indent = self.indents.pop()
+        # A comment after the value keeps it on one line: a comment inside a folded scalar would end it.
+        width = WIDTH if self.end_of_line is None else 1 << 30
+        # The common cases written in one piece: PyYAML's loops would write the same text when nothing in
+        # it reaches the line's width (they fold only past it), and its indent only matters to a fold.
+        room = width - self.column - (0 if self.whitespace else 1)
+        if style == "" and (len(value) <= room or " " not in value):
+            self.plain(value)
+        elif style == "'" and text.quoted and len(text.quoted) <= room:
+            self.write_indicator(text.quoted, True)
+        else:
             self.best_width = width
+            self.increase_indent(flow=True)
+            try:
+                if style == "":
+                    self.write_plain(value, split)
+                elif style == "'":
+                    self.write_single_quoted(value, split)
+                elif style == '"':
+                    self.write_double_quoted(value, split)
+                else:
+                    self.write_literal(value)
+            finally:
+                self.indent = self.indents.pop()
+                self.best_width = WIDTH
 
     def text(self, value: str) -> _Text:
         """How PyYAML's emitter writes a text (Emitter.choose_scalar_style for the block context), once."""
@@ -199,8 +203,9 @@ class Writer(Emitter):
         # are under 128 characters long, on one line (Emitter.check_simple_key).
         simple = len(value) + len("!!str") < 128 and not analysis.multiline and not analysis.empty
         style = _style(analysis, plain, hint, key=False)
+        # Quoted in one piece only without line breaks, which single quotes write as folds.
         return _Text(style, _style(analysis, plain, hint, key=True) if simple else None,
-                     "'" + value.replace("'", "''") + "'" if style == "'" else "")
+                     "'" + value.replace("'", "''") + "'" if style == "'" and not analysis.multiline else "")
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -243,7 +248,3 @@ def _style(analysis, plain: bool, hint: str | None, key: bool) -> str:
     if not hint and analysis.allow_single_quoted and not (key and analysis.multiline):
         return "'"
     return '"'
-
-
-def _has_break(value: str) -> bool:
-    return any(mark in value for mark in "\n\x85\u2028\u2029")
