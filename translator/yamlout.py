@@ -198,12 +198,15 @@ def task_document(tasks: list[AnsibleTask], source: str) -> tuple[str, list[tupl
     texts: dict = {}  # how each text is written, shared by the parts
     for start in range(0, len(tasks), TASKS_PER_DUMP):
         part = [_task_data(task) for task in tasks[start:start + TASKS_PER_DUMP]]
+        last = start + TASKS_PER_DUMP >= len(tasks)
         writer = Writer(texts)
         try:
-            text = writer.document(part)
+            text = writer.document(part, stream_end=last)
             lines += [(task, line + at + 1) for task, at in writer.lines]
         except Unsupported:
             text = pyyaml_dump(part)
+            if not last and text.endswith("\n...\n"):  # the end of a part is not the end of the file
+                text = text[:-len("...\n")]
             lines += [(task, line + at) for task, at in _task_lines(tasks[start:start + TASKS_PER_DUMP], text)]
         pieces.append(text)
         line += text.count("\n")

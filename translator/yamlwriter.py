@@ -78,8 +78,9 @@ class Writer(Emitter):
 
     # -- the document --------------------------------------------------------------------------
 
-    def document(self, data: Any) -> str:
-        """The text `yaml.dump(data, Dumper=yamlout._Dumper, ...)` gives for a root list or mapping."""
+    def document(self, data: Any, stream_end: bool = True) -> str:
+        """The text `yaml.dump(data, Dumper=yamlout._Dumper, ...)` gives for a root list or mapping; without
+        `stream_end`, as the first part of a longer list (no end marker)."""
         if type(data) is list and data:
             self.sequence(data)
         elif type(data) in (dict, Commented) and data:
@@ -87,6 +88,9 @@ class Writer(Emitter):
         else:
             raise Unsupported("a root that is empty or a scalar")
         self.write_indent()  # the document's end
+        if self.open_ended and stream_end:  # a literal kept its last line breaks (`|+`): an end marks its end
+            self.write_indicator("...", True)
+            self.write_indent()
         return "".join(self.chunks.pieces)
 
     # -- collections: the steps of Emitter.expect_block_sequence / expect_block_mapping ----------
@@ -160,7 +164,6 @@ class Writer(Emitter):
             self.write_piece(" ")
         self.write_piece(word)
         self.whitespace = self.indention = False
-        self.open_ended = False
 
     def scalar(self, value: str, style: str, text: _Text, split: bool) -> None:
         # A comment after the value keeps it on one line: a comment inside a folded scalar would end it.

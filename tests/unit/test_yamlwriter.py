@@ -69,6 +69,11 @@ def _has_complex_key(data) -> bool:
     return False
 
 
+def test_a_literal_that_keeps_its_final_line_breaks_ends_the_document_as_pyyaml_ends_it():
+    for data in (["\n"], {"a": "x\n\n"}, [{"a": "x\n\n"}, "y"], {"a": "x\n\n", "b": 1}):
+        assert Writer().document(data) == yamlout.pyyaml_dump(data)
+
+
 def test_what_the_writer_leaves_to_pyyaml_is_dumped_by_pyyaml():
     for data in ({"rate": 0.5}, {"secret": VaultText("$ANSIBLE_VAULT;1.1;AES256\n6162\n")}, {"k" * 200: 1},
                  {1: "one"}, [], {}):
