@@ -1,4 +1,5 @@
-"""Benchmark of compiling: `validate`, `plan` and `export` of large runbooks, and how fast the command starts.
+"""Benchmark of compiling (issue 12's W3): `validate`, `plan` and `export` of large runbooks, a long serial
+list inside a parallel block, and how fast the command starts, each figure beside its goal.
 
 Each figure is one `rb2ansible` process of this checkout (its translator/, not an installed copy),
 timed from start to exit with its peak memory (maximum resident set size):
@@ -7,6 +8,9 @@ timed from start to exit with its peak memory (maximum resident set size):
   validate runbooks/hello      a small runbook: what a user waits for on every check
   validate/plan/export N       a generated runbook of N leaf tasks in nested groups (below),
                                with seconds per 1,000 tasks; export also gives the size written
+  long serial list N           export of a `parallel` block whose first child is a serial list of N
+                               steps (--steps), with the bytes of role YAML per step: constant when
+                               the output grows linearly
 
 The generated runbook repeats one group of 50 leaves: a `serial` group holding two `parallel`
 blocks of 5 and three nested `serial` groups, with the modules runbooks use most (echo, shell,
@@ -17,13 +21,15 @@ With --baseline DIR (another checkout, e.g. `git worktree add /tmp/main main`), 
 also taken with that checkout's translator/, interleaved run by run, and the ratio printed: on a
 busy machine only ratios taken in one sitting mean anything.
 
-Usage: python bench/compile.py [--sizes 3000 30000] [--repeat 3] [--baseline DIR] [--keep DIR]
+Usage: python bench/compile.py [--sizes 3000 30000] [--steps 1000 10000] [--repeat 3] [--baseline DIR]
+                              [--keep DIR]
 Run it with `nice -n 19` on a shared machine; see bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -39,6 +45,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAVES_PER_GROUP = 50
+# Issue 12's goals on the 2-core machine: (seconds, MiB) a figure must stay under; None: no goal.
+START_GOALS = {"--help": (0.3, None), "validate runbooks/hello": (0.6, None)}
+SIZE_GOALS = {3000: (1.0, None), 30000: (8.0, 250.0)}  # for validate and export of that many tasks
+LONG_LIST_GOAL = (10000, 4.0)  # the serial list of that many steps exports in under that many seconds
+LINEAR = (0.95, 1.05)  # bytes per step of the longest list over the shortest's
 
 
 class BenchError(Exception):
@@ -95,6 +106,18 @@ def group(number: int) -> dict:
     ])
 
 
+def write_long_list(directory: Path, steps: int) -> Path:
+    """A parallel block whose first child is a serial list of `steps` shell steps, beside one echo."""
+    directory.mkdir(parents=True)
+    listed = [{"name": f"step {index}", "shell": f"echo {index} > /tmp/rb2ansible-bench-${{step}}"}
+              for index in range(steps)]
+    runbook = {"name": f"long-list-{steps}", "vars": {"step": 1},
+               "tasks": [{"name": "fan out", "parallel": [{"name": "the list", "serial": listed},
+                                                          {"name": "beside", "echo": "meanwhile"}]}]}
+    (directory / "run.yml").write_text(yaml.safe_dump(runbook, sort_keys=False, width=120))
+    return directory
+
+
 def write_runbook(directory: Path, leaves: int) -> Path:
     """A runbook project with `leaves` leaf tasks (a multiple of LEAVES_PER_GROUP)."""
     directory.mkdir(parents=True)
@@ -106,6 +129,17 @@ def write_runbook(directory: Path, leaves: int) -> Path:
     runbook = {"name": f"compile-{leaves}", "vars": {"step": 1, "workdir": "/tmp/rb2ansible-bench"},
                "tasks": [group(number) for number in range(leaves // LEAVES_PER_GROUP)]}
     (directory / "run.yml").write_text(yaml.safe_dump(runbook, sort_keys=False, width=120))
+    return directory
+
+
+def written_apart(write, directory: Path, size: int) -> Path:
+    """`write(directory, size)` in a child process: PyYAML's dump of 30,000 tasks would grow this process by
+    about 100 MiB, and Linux counts a parent's size at the fork in the peak memory of every command it starts."""
+    child = multiprocessing.get_context("fork").Process(target=write, args=(directory, size))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise BenchError(f"writing {directory} failed (exit code {child.exitcode})")
     return directory
 
 
@@ -150,22 +184,44 @@ def size_mib(directory: Path) -> float:
     return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file()) / 2**20
 
 
+def role_yaml_bytes(export: Path) -> int:
+    """Bytes of YAML in the exported roles (tasks, handlers, defaults, meta)."""
+    return sum(path.stat().st_size for path in (export / "project" / "roles").rglob("*.yml"))
+
+
 # -- report --------------------------------------------------------------------------------------
 
 
-def line(label: str, measure: Measure, runs: list[float], extra: str = "") -> str:
+def goal_text(measure: Measure, goal: tuple[float | None, float | None] | None) -> str:
+    """The goal beside a figure, and whether this run met it."""
+    if goal is None:
+        return ""
+    seconds, mib = goal
+    wanted = []
+    if seconds is not None:
+        wanted.append(f"< {seconds:g} s")
+    if mib is not None:
+        wanted.append(f"< {mib:g} MiB")
+    met = (seconds is None or measure.seconds < seconds) and (mib is None or measure.peak_mib < mib)
+    return f"goal {', '.join(wanted)}: {'met' if met else 'MISSED'}"
+
+
+def line(label: str, measure: Measure, runs: list[float], extra: str = "", goal: str = "") -> str:
     each = " ".join(f"{s:.2f}" for s in runs) if len(runs) > 1 else ""
     return (f"{label:34} {measure.seconds:7.2f} s  {extra:28} peak {measure.peak_mib:5.0f} MiB"
-            + (f"  [{each}]" if each else ""))
+            + (f"  {goal}" if goal else "") + (f"  [{each}]" if each else ""))
 
 
-def report(label: str, figures: Figures, tasks: int = 0, output: Path | None = None) -> None:
+def report(label: str, figures: Figures, tasks: int = 0, output: Path | None = None,
+           goal: tuple[float | None, float | None] | None = None, extra: str = "") -> None:
     """One line per checkout (this one first), then this one's time and memory as a share of the baseline's."""
     for name, (measure, runs) in zip(("", "baseline "), figures):
-        extra = f"{measure.seconds / tasks * 1000:.3f} s per 1,000" if tasks else ""
+        shown = extra if not name else ""
+        if tasks:
+            shown = f"{measure.seconds / tasks * 1000:.3f} s per 1,000" + (f", {shown}" if shown else "")
         if output is not None and not name:
-            extra += f", {size_mib(output):.0f} MiB"
-        print(line(name + label, measure, runs, extra))
+            shown += f", {size_mib(output):.0f} MiB"
+        print(line(name + label, measure, runs, shown, "" if name else goal_text(measure, goal)))
     if len(figures) == 2:
         (this, _), (base, _) = figures
         print(f"{'  ratio this/baseline':34} {this.seconds / base.seconds:7.2f}"
@@ -178,6 +234,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[3000, 30000],
                         help=f"leaf tasks per runbook, multiples of {LEAVES_PER_GROUP} (default 3000 30000; "
                              "none: only the start figures)")
+    parser.add_argument("--steps", type=int, nargs="*", default=[1000, 10000],
+                        help="steps of the serial list inside a parallel block (default 1000 10000; none: skip)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per figure, median shown; the largest size runs once (default 3)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time the same way, for ratios")
@@ -185,6 +243,8 @@ def main() -> None:
     options = parser.parse_args()
     if any(size <= 0 or size % LEAVES_PER_GROUP for size in options.sizes):
         parser.error(f"--sizes must be positive multiples of {LEAVES_PER_GROUP}")
+    if any(steps <= 0 for steps in options.steps):
+        parser.error("--steps must be positive")
     if options.baseline and not (options.baseline / "translator" / "cli.py").is_file():
         parser.error(f"--baseline {options.baseline}: not a checkout of rb2ansible (no translator/cli.py)")
     checkouts = [ROOT] + ([options.baseline.resolve()] if options.baseline else [])
@@ -193,17 +253,20 @@ def main() -> None:
     print(f"rb2ansible compile bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}")
     try:
-        report("--help", timed(checkouts, options.repeat, "--help"))
+        report("--help", timed(checkouts, options.repeat, "--help"), goal=START_GOALS["--help"])
         hello = ROOT / "runbooks" / "hello"
-        report("validate runbooks/hello", timed(checkouts, options.repeat, "validate", str(hello)))
+        report("validate runbooks/hello", timed(checkouts, options.repeat, "validate", str(hello)),
+               goal=START_GOALS["validate runbooks/hello"])
         largest = max(options.sizes, default=0)
         for size in sorted(options.sizes):
-            project = write_runbook(work / f"runbook-{size}", size)
+            project = written_apart(write_runbook, work / f"runbook-{size}", size)
             repeat = 1 if size == largest and len(options.sizes) > 1 else options.repeat
             for command in ("validate", "plan", "export"):
                 output = work / f"export-{size}" if command == "export" else None
                 figures = timed(checkouts, repeat, command, str(project), output=output)
-                report(f"{command} {size:,} tasks", figures, size, output)
+                goal = SIZE_GOALS.get(size) if command != "plan" else None
+                report(f"{command} {size:,} tasks", figures, size, output, goal)
+        long_list(checkouts, options.repeat, sorted(options.steps), work)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -211,6 +274,25 @@ def main() -> None:
         if options.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
+
+
+def long_list(checkouts: list[Path], repeat: int, counts: list[int], work: Path) -> None:
+    """The serial list inside a parallel block: export time, and role YAML per step, which must not grow."""
+    per_step = {}
+    for steps in counts:
+        project = written_apart(write_long_list, work / f"long-list-{steps}", steps)
+        output = work / f"export-long-list-{steps}"
+        figures = timed(checkouts, 1 if steps == max(counts) and len(counts) > 1 else repeat, "export", str(project),
+                        output=output)
+        per_step[steps] = role_yaml_bytes(output) / steps
+        goal = (LONG_LIST_GOAL[1], None) if steps == LONG_LIST_GOAL[0] else None
+        report(f"export long serial list {steps:,}", figures, goal=goal,
+               extra=f"{per_step[steps]:.0f} bytes/step of role YAML")
+    if len(per_step) > 1:
+        ratio = per_step[counts[-1]] / per_step[counts[0]]
+        low, high = LINEAR
+        print(f"{'  bytes/step ' + f'{counts[-1]:,} over {counts[0]:,}':34} {ratio:7.3f}    "
+              f"goal ~1 ({low}-{high}): {'met' if low <= ratio <= high else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import click
 
+from . import ansible_memo
 from .errors import UsageError
 
 # Where a value goes. RECORDED: env/cmdline, so an export runs as the run did. AT_RUN_TIME: given to
@@ -163,7 +164,12 @@ def host_key_checking() -> bool:
     """Whether Ansible checks host keys, as ansible-playbook started here would see it: the environment
     (ANSIBLE_HOST_KEY_CHECKING, ANSIBLE_SSH_HOST_KEY_CHECKING), else the user's ansible.cfg (ANSIBLE_CONFIG,
     ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg), else Ansible's default: on. The inventory's
-    ansible_host_key_checking still overrides it per host, in Ansible."""
+    ansible_host_key_checking still overrides it per host, in Ansible. Kept in the memo with a fingerprint of
+    that environment and those files (a quarter of a second of Ansible's import on every export and run)."""
+    return ansible_memo.remembered_here("host key checking", lambda: (_host_key_checking(), []))
+
+
+def _host_key_checking() -> bool:
     from ansible import constants
     from ansible.errors import AnsibleError
     from ansible.plugins.loader import connection_loader

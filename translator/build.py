@@ -56,6 +56,7 @@ class _RunbookBuilder:
     def __init__(self, source: Path, build: _Build, parent_path: tuple[str, ...] = (),
                  scope: tuple[str, ...] = (), including: tuple[Path, ...] = (), in_parallel: bool = False):
         self.source = source
+        self.folder = source.parent  # one Path, hashed once: module names are resolved per name and folder
         self.build = build
         self.reader = NodeReader(source, build.diagnostics)
         self.parent_path = parent_path  # where an included runbook's tasks sit in the including one
@@ -223,7 +224,7 @@ class _RunbookBuilder:
         resolved, unknown = {}, []
         for key, (key_node, _) in keys.items():
             if key != "name" and not is_option(key):
-                info = self.build.resolver.resolve(key, self.source.parent, reader, key_node)
+                info = self.build.resolver.resolve(key, self.folder, reader, key_node)
                 resolved.update({key: info}) if info else unknown.append(key)
         for key in unknown:
             message = self.build.resolver.unknown_key_message(key, self.source.parent, bool(resolved),

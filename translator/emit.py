@@ -194,14 +194,14 @@ def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]
     sites: dict[tuple[str, int], TaskRef] = {}
     for name, output in roles.items():
         if output.handlers:
-            output.handlers_text = yamlout.task_document(output.handlers, output.runbook.source.name)
-            for task, line in yamlout.task_lines(output.handlers, output.handlers_text):
+            output.handlers_text, lines = yamlout.task_document(output.handlers, output.runbook.source.name)
+            for task, line in lines:
                 sites[(f"{name}/handlers/main.yml", line)] = task.ref
         for file, tasks in output.task_files.items():
-            text = output.texts[file] = yamlout.task_document(tasks, output.runbook.source.name)
+            output.texts[file], lines = yamlout.task_document(tasks, output.runbook.source.name)
             if (name, file) not in played:
                 continue  # a role's main file for use alone: the play never runs it
-            for task, line in yamlout.task_lines(tasks, text):
+            for task, line in lines:
                 if task.ref is not None:
                     sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
     return sites
@@ -228,6 +228,7 @@ class _Emitter:
         # the registered leaves of the parallel block being emitted, each with whether its result is hidden
         self.registers: list[tuple[ModuleCall, bool]] = []
         self.notifiers: dict[str, ModuleCall] = {}  # its leaves that notify handlers, by leaf id
+        self.real_paths: dict[Path, Path] = {}
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -463,7 +464,7 @@ class _Emitter:
 
     def files_prefix(self, leaf: ModuleCall) -> str:
         """A leaf of an included runbook emitted into another role finds its files through its own role."""
-        own = self.role_of.get(leaf.location.path.resolve(), self.role)
+        own = self.role_of.get(self.real(leaf.location.path), self.role)
         # Sibling roles: true in the exported project and beside an `export --role`.
         return "" if own == self.role else f"{{{{ role_path }}}}/../{own}/"
 
@@ -471,10 +472,16 @@ class _Emitter:
         return task.path[self.strip_path:]
 
     def comment(self, task: Task, kind: str) -> str:
-        source = task.location.path
-        shown = source.name if source.resolve() == self.runbook.source.resolve() else \
-            os.path.relpath(source.resolve(), self.runbook.source.resolve().parent)
+        source, runbook = self.real(task.location.path), self.real(self.runbook.source)
+        shown = source.name if source == runbook else os.path.relpath(source, runbook.parent)
         return f"{shown}:{task.location.line} {kind} '{' > '.join(self.path(task))}'"
+
+    def real(self, path: Path) -> Path:
+        """A runbook file's real path, asked of the file system once: every task's comment and files need it."""
+        real = self.real_paths.get(path)
+        if real is None:
+            real = self.real_paths[path] = path.resolve()
+        return real
 
 
 def _flat(tasks: list[AnsibleTask]):

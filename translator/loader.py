@@ -7,9 +7,10 @@ date, `!!binary` junk), characters YAML does not allow in a file, collections ne
 every later stage can follow, and aliases that expand to more values than a runbook could mean
 (a "billion laughs"). Each refusal is a located diagnostic.
 
-The events come from libyaml (PyYAML's C parser) when it is there: the refusals, the nodes and
-their marks are the same, three times faster. A document libyaml rejects is read again by the
-pure-Python parser, so a syntax error reads exactly as it always has.
+The events come from libyaml (PyYAML's C parser) when it is there, and go through one composer of
+our own, PyYAML's step for step with the refusals on the way; its nodes are PyYAML's node classes
+with their attributes in slots and their marks packed (half the memory). A document libyaml rejects
+is read again from the pure-Python parser's events, so a syntax error reads exactly as it always has.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
+from yaml.composer import ComposerError
+from yaml.parser import Parser
+from yaml.reader import Reader
 from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 try:
     from yaml.cyaml import CParser
@@ -45,6 +48,7 @@ ALLOWED_TAGS = {
     yaml.SequenceNode: {_CORE + "seq"},
     yaml.MappingNode: {_CORE + "map"},
 }
+_RESOLVER = Resolver()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What YAML allows in a file (YAML 1.1, section 5.1), so an escape cannot smuggle in the rest.
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -147,56 +151,81 @@ _scalars = yaml.SafeLoader("")
 
 def _read(text: str, path: Path) -> yaml.Node | None:
     """The document's node tree, refusals raised; libyaml's syntax errors are left to the pure-Python parser."""
+    source = _Source(str(path), text)
     if CParser is not None:
         try:
-            return _FastLoader(text, path).get_single_node()
+            return _Composer(CParser(text), source).single_node()
         except _Refused:
             raise
         except (yaml.YAMLError, UnicodeEncodeError):  # a syntax error, or text libyaml cannot be given
             pass
-    return _Loader(text, path).get_single_node()
+    return _Composer(_PythonParser(text), source).single_node()
 
 
-class _Refusals(Composer):
-    """PyYAML's composer with the refusals above, whichever parser gives it events; the constructor is used
-    for scalars only."""
+class _PythonParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python events: the reference, and the reader of whatever libyaml rejects."""
 
-    def start_counting(self) -> None:
-        self.open_collections = 0
-        self.expanded: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) with aliases expanded
+    def __init__(self, text: str):
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+class _Composer:
+    """PyYAML's composer (yaml.composer.Composer, step for step, same errors) over either parser's events,
+    with the refusals above, making the compact nodes below."""
+
+    def __init__(self, events, source: _Source):
+        self.events, self.source = events, source
+        self.anchors: dict[str, yaml.Node] = {}
+        self.extents: dict[str, tuple[int, int]] = {}  # anchor -> (values, depth) with aliases expanded
         self.alias_values = 0
+        self.open_collections = 0
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            self.check_alias(self.peek_event())
-            return super().compose_node(parent, index)
-        start = self.peek_event()
-        is_collection = isinstance(start, yaml.CollectionStartEvent)
-        if is_collection:
+    def single_node(self) -> yaml.Node | None:
+        events = self.events
+        events.get_event()  # the stream's start
+        document = None
+        if not events.check_event(yaml.StreamEndEvent):
+            events.get_event()  # the document's start
+            document, _, _ = self.node()
+            events.get_event()  # the document's end
+        if not events.check_event(yaml.StreamEndEvent):
+            event = events.get_event()
+            raise ComposerError("expected a single document in the stream", document.start_mark,
+                                "but found another document", event.start_mark)
+        return document
+
+    def node(self) -> tuple[yaml.Node, int, int]:
+        """The next node, with how many values it holds and how deep it nests once aliases are expanded."""
+        event = self.events.get_event()
+        if type(event) is yaml.AliasEvent:
+            return self.alias(event)
+        if type(event) is not yaml.ScalarEvent:
             self.open_collections += 1
             if self.open_collections > MAX_DEPTH:
                 raise _Refused(None, None, f"nested more than {MAX_DEPTH} levels deep; flatten the structure",
-                               start.start_mark)
-        node = super().compose_node(parent, index)
-        self.check_tag(node)
-        if is_collection:
-            self.open_collections -= 1
-            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
-            extents = [self.expanded[id(child)] for child in children]
-            self.expanded[id(node)] = (1 + sum(e[0] for e in extents), 1 + max((e[1] for e in extents), default=0))
+                               event.start_mark)
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            raise ComposerError(f"found duplicate anchor {anchor!r}; first occurrence",
+                                self.anchors[anchor].start_mark, "second occurrence", event.start_mark)
+        if type(event) is yaml.ScalarEvent:
+            node, values, depth = self.scalar(event), 1, 0
         else:
-            self.check_scalar(node)
-            self.expanded[id(node)] = (1, 0)
-        return node
+            node, values, depth = self.collection(event)
+        if anchor is not None:
+            self.extents[anchor] = (values, depth)
+        return node, values, depth
 
-    def check_alias(self, event: yaml.AliasEvent) -> None:
+    def alias(self, event: yaml.AliasEvent) -> tuple[yaml.Node, int, int]:
         target = self.anchors.get(event.anchor)
         if target is None:
-            return  # PyYAML reports the undefined alias
-        if id(target) not in self.expanded:  # still being composed: the alias is inside its own anchor
+            raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+        if event.anchor not in self.extents:  # still being composed: the alias is inside its own anchor
             raise _Refused(None, None, f"alias *{event.anchor} refers to a collection that contains it",
                            event.start_mark)
-        values, depth = self.expanded[id(target)]
+        values, depth = self.extents[event.anchor]
         self.alias_values += values
         if self.alias_values > MAX_ALIAS_EXPANSION:
             raise _Refused(None, None, f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} values here "
@@ -205,76 +234,152 @@ class _Refusals(Composer):
         if self.open_collections + depth > MAX_DEPTH:
             raise _Refused(None, None, f"alias *{event.anchor} nests the data more than {MAX_DEPTH} levels deep",
                            event.start_mark)
+        return target, values, depth
 
-    def check_tag(self, node: yaml.Node) -> None:
-        if node.tag in ALLOWED_TAGS[type(node)]:
-            return
-        shown = "!!" + node.tag[len(_CORE):] if node.tag.startswith(_CORE) else node.tag
-        if node.tag == "!vault":
-            message = "'!vault' marks an encrypted text value, not a list or a mapping"
-        else:
-            message = (f"unsupported YAML tag '{shown}' (rb2ansible reads strings, numbers, booleans, null, dates, "
-                       "lists, mappings and !vault)")
-        raise _Refused(None, None, message, node.start_mark)
+    def scalar(self, event: yaml.ScalarEvent) -> yaml.ScalarNode:
+        tag, implicit = event.tag, event.implicit
+        if tag == "!" and not event.value:  # a lone `!`: PyYAML reads it as untagged (null), libyaml
+            implicit = (True, False)        # as a string; PyYAML's reading is the reference here
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
+        node = _Scalar(tag, event.value, event.style, _span(event.start_mark, event.end_mark), self.source)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = node
+        _check_tag(node)
+        _check_scalar(node)
+        return node
 
-    def check_scalar(self, node: yaml.ScalarNode) -> None:
-        if node.tag == "!vault":
-            value = node.value
-        else:
-            try:
-                value = scalar_value(node)
-            except Exception as exc:  # PyYAML raises what the value's parser raises (ValueError, KeyError...)
-                kind = node.tag[len(_CORE):]
-                reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
-                raise _Refused(None, None, f"cannot read {node.value[:40]!r} as {kind}: {reason}",
-                               node.start_mark) from None
-        if isinstance(value, str):
-            bad = _NOT_PRINTABLE.search(value)
-            if bad:
-                raise _Refused(None, None, f"character U+{ord(bad.group()):04X} is not allowed in a value "
-                                           "(YAML allows only printable characters)", node.start_mark)
+    def collection(self, start: yaml.CollectionStartEvent) -> tuple[yaml.Node, int, int]:
+        is_sequence = type(start) is yaml.SequenceStartEvent
+        kind = yaml.SequenceNode if is_sequence else yaml.MappingNode
+        tag = start.tag
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(kind, None, start.implicit)
+        items: list = []
+        node = (_Sequence if is_sequence else _Mapping)(tag, items, start.flow_style, start.start_mark, self.source)
+        if start.anchor is not None:
+            self.anchors[start.anchor] = node
+        values, depth = 1, 0
+        end = yaml.SequenceEndEvent if is_sequence else yaml.MappingEndEvent
+        events = self.events
+        while not events.check_event(end):
+            item, item_values, item_depth = self.node()
+            values += item_values
+            depth = max(depth, item_depth)
+            if not is_sequence:
+                value, item_values, item_depth = self.node()
+                values += item_values
+                depth = max(depth, item_depth)
+                item = (item, value)
+            items.append(item)
+        node.ends_at(events.get_event().end_mark)
+        _check_tag(node)
+        self.open_collections -= 1
+        return node, values, depth + 1
 
 
-class _Loader(_Refusals, yaml.SafeLoader):
-    """Pure Python: the reference, and the reader of whatever libyaml rejects."""
+def _check_tag(node: yaml.Node) -> None:
+    if node.tag in ALLOWED_TAGS[node.kind]:
+        return
+    shown = "!!" + node.tag[len(_CORE):] if node.tag.startswith(_CORE) else node.tag
+    if node.tag == "!vault":
+        message = "'!vault' marks an encrypted text value, not a list or a mapping"
+    else:
+        message = (f"unsupported YAML tag '{shown}' (rb2ansible reads strings, numbers, booleans, null, dates, "
+                   "lists, mappings and !vault)")
+    raise _Refused(None, None, message, node.start_mark)
 
-    def __init__(self, text: str, path: Path):
-        yaml.SafeLoader.__init__(self, text)
-        self.name = str(path)
-        self.start_counting()
+
+def _check_scalar(node: yaml.ScalarNode) -> None:
+    if node.tag == _STR and not _NOT_PRINTABLE.search(node.value):
+        return  # most scalars; surrogates, which scalar_value would join, are among the unprintable
+    if node.tag == "!vault":
+        value = node.value
+    else:
+        try:
+            value = scalar_value(node)
+        except Exception as exc:  # PyYAML raises what the value's parser raises (ValueError, KeyError...)
+            kind = node.tag[len(_CORE):]
+            reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
+            raise _Refused(None, None, f"cannot read {node.value[:40]!r} as {kind}: {reason}",
+                           node.start_mark) from None
+    if isinstance(value, str):
+        bad = _NOT_PRINTABLE.search(value)
+        if bad:
+            raise _Refused(None, None, f"character U+{ord(bad.group()):04X} is not allowed in a value "
+                                       "(YAML allows only printable characters)", node.start_mark)
 
 
-if CParser is not None:
-    class _FastLoader(_Refusals, CParser, SafeConstructor, Resolver):
-        """libyaml's events, composed and checked in Python as above."""
+# -- compact nodes ------------------------------------------------------------------------------
+# A runbook of 30,000 tasks has some 260,000 nodes, all alive while the model is built: PyYAML's nodes
+# (an attribute dict each) with two marks each took 134 MiB. These keep the same attributes in slots and
+# both marks packed in one integer, made into marks only when asked (for a diagnostic, mostly).
 
-        def __init__(self, text: str, path: Path):
-            CParser.__init__(self, text)
-            Composer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-            self.text, self.name = text, str(path)
-            self.start_counting()
+_FIELD = 1 << 32  # index, line and column each fit in 32 bits: a runbook is far smaller than 4 GiB
 
-        def compose_node(self, parent, index):
-            node = super().compose_node(parent, index)
-            if node.start_mark.buffer is None:  # not an alias's node, already given its marks
-                # libyaml's marks hold no text; a diagnostic shows the line it points into (nodes.py).
-                node.start_mark, node.end_mark = self.mark(node.start_mark), self.mark(node.end_mark)
-            return node
 
-        def compose_scalar_node(self, anchor):
-            event = self.peek_event()
-            if event.tag == "!" and not event.value:  # a lone `!`: PyYAML reads it as untagged (null), libyaml
-                event.implicit = (True, False)        # as a string; PyYAML's reading is the reference here
-            return super().compose_scalar_node(anchor)
+def _span(start, end) -> int:
+    return ((((start.index * _FIELD + start.line) * _FIELD + start.column) * _FIELD + end.index) * _FIELD
+            + end.line) * _FIELD + end.column
 
-        def mark(self, mark) -> _Mark:
-            return _Mark(self.name, mark.index, mark.line, mark.column, self.text, mark.index)
+
+class _Source:
+    """The file a node comes from: its name and text, which a mark shows a line of."""
+
+    __slots__ = ("name", "text")
+
+    def __init__(self, name: str, text: str):
+        self.name, self.text = name, text
+
+    def mark(self, packed: int) -> _Mark:
+        packed, column = divmod(packed, _FIELD)
+        index, line = divmod(packed, _FIELD)
+        return _Mark(self.name, index, line, column, self.text, index)
+
+
+class _Located:
+    __slots__ = ()
+
+    @property
+    def start_mark(self) -> _Mark:
+        return self._source.mark(self._span // (_FIELD ** 3))
+
+    @property
+    def end_mark(self) -> _Mark:
+        return self._source.mark(self._span % (_FIELD ** 3))
+
+
+class _Scalar(_Located, yaml.ScalarNode):
+    __slots__ = ("_source", "_span", "style", "tag", "value")
+    kind = yaml.ScalarNode
+
+    def __init__(self, tag: str, value: str, style: str | None, span: int, source: _Source):
+        self.tag, self.value, self.style, self._span, self._source = tag, value, style, span, source
+
+
+class _Collection(_Located):
+    __slots__ = ()
+
+    def __init__(self, tag: str, value: list, flow_style: bool | None, start, source: _Source):
+        self.tag, self.value, self.flow_style, self._source = tag, value, flow_style, source
+        self._span = _span(start, start)
+
+    def ends_at(self, end) -> None:
+        self._span = self._span - self._span % (_FIELD ** 3) + _span(end, end) % (_FIELD ** 3)
+
+
+class _Sequence(_Collection, yaml.SequenceNode):
+    __slots__ = ("_source", "_span", "flow_style", "tag", "value")
+    kind = yaml.SequenceNode
+
+
+class _Mapping(_Collection, yaml.MappingNode):
+    __slots__ = ("_source", "_span", "flow_style", "tag", "value")
+    kind = yaml.MappingNode
 
 
 class _Mark:
-    """PyYAML's Mark without a dict per instance (120 bytes, not 168): two of them for every value of a runbook."""
+    """PyYAML's Mark without a dict per instance."""
 
     __slots__ = ("buffer", "column", "index", "line", "name", "pointer")
 

@@ -212,15 +212,21 @@ class Runbook:
 
 def iter_includes(task: Task):
     """Every include in a task tree, outermost first."""
-    for child in getattr(task, "children", ()):
+    # A stack, not nested generators: each value of those passes through one generator per level.
+    stack = list(reversed(getattr(task, "children", ())))
+    while stack:
+        child = stack.pop()
         if isinstance(child, IncludeBlock):
             yield child
-        yield from iter_includes(child)
+        stack.extend(reversed(getattr(child, "children", ())))
 
 
 def iter_leaves(task: Task):
-    if isinstance(task, ModuleCall):
-        yield task
-    else:
-        for child in task.children:
-            yield from iter_leaves(child)
+    """Every leaf of a task tree, in runbook order."""
+    stack = [task]
+    while stack:
+        task = stack.pop()
+        if isinstance(task, ModuleCall):
+            yield task
+        else:
+            stack.extend(reversed(task.children))

@@ -92,6 +92,8 @@ class NodeReader:
     def check_template(self, node: yaml.Node, value: str) -> bool:
         """Whether Ansible can template the value; if not, the reason is reported at the node. An AutomateJS
         habit Jinja parses but reads otherwise (`${list.length}`) is a warning."""
+        if "{" not in value:  # neither `${` nor Jinja of the author's own: nothing to check (most texts)
+            return True
         problem = template_problem(value)
         if problem:
             self.error(node, problem)

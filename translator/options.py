@@ -78,7 +78,7 @@ def read_options(reader: NodeReader, keys: dict[str, tuple[yaml.Node, yaml.Node]
     """Every option of a task, each problem reported at its key or value."""
     values: dict[str, Any] = {}
     found: dict[str, Any] = {}
-    for key in sorted(filter(is_option, keys), key=lambda k: keys[k][0].start_mark.index):
+    for key in filter(is_option, keys):  # in the runbook's order, which key_nodes keeps
         key_node, node = keys[key]
         if not leaf and (key in LEAF_ONLY_OPTIONS or key.startswith("with_")):
             reader.error(key_node, f"'{key}' applies to one module run, not to a serial or parallel block")

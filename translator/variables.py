@@ -31,9 +31,15 @@ class ExpressionError(ValueError):
         self.offset = offset
 
 
-@lru_cache(maxsize=_CACHED)
 def split(value: str) -> tuple[Piece, ...]:
     """Cut a string into literal text and `${...}` expressions; `$${` is a literal `${`."""
+    if "${" not in value:  # no expression and no `$${`: the text is one literal (most texts are)
+        return (Piece(value, False),) if value else ()
+    return _split(value)
+
+
+@lru_cache(maxsize=_CACHED)
+def _split(value: str) -> tuple[Piece, ...]:
     pieces: list[Piece] = []
     literal: list[str] = []
     i = 0
@@ -79,15 +85,21 @@ def _render(pieces: tuple[Piece, ...]) -> str:
     return "".join("{{ " + p.text + " }}" if p.is_expression else p.text for p in pieces)
 
 
-@lru_cache(maxsize=_CACHED)
 def to_jinja(value: str) -> str:
     """A runbook string as an Ansible value: `${x}` becomes `{{ x }}`, templated at run time per host."""
+    return _to_jinja(value) if "${" in value else value
+
+
+@lru_cache(maxsize=_CACHED)
+def _to_jinja(value: str) -> str:
     return _render(split(value))
 
 
 def to_condition(value) -> str | bool:
     """A `when`/`until` value as the bare expression Ansible wants (no `{{ }}` in conditionals)."""
-    return _condition(value) if isinstance(value, str) else value
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    return _condition(value)
 
 
 @lru_cache(maxsize=_CACHED)

@@ -10,8 +10,6 @@ from .loader import load_data
 
 
 def parse_extra_vars(values: tuple[str, ...]) -> tuple[dict[str, Any], tuple[Path, ...]]:
-    from ansible.parsing.splitter import parse_kv
-
     merged: dict[str, Any] = {}
     files: list[Path] = []
     for value in values:
@@ -29,6 +27,8 @@ def parse_extra_vars(values: tuple[str, ...]) -> tuple[dict[str, Any], tuple[Pat
                 raise UsageError(f"-e {value!r}: must be a mapping")
             merged.update(loaded)
         else:
+            from ansible.parsing.splitter import parse_kv  # Ansible's own K=V reading, imported only for one
+
             pairs = parse_kv(value)
             if not pairs or "_raw_params" in pairs:
                 raise UsageError(f"-e {value!r}: expected K=V, a JSON mapping or @FILE")

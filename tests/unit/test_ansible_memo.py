@@ -52,9 +52,34 @@ def test_answers_read_back_from_the_file_are_the_ones_ansible_gives(memo_dir):
 
 def test_only_ansible_cores_own_modules_are_kept(memo_dir):
     assert _ansible.fqcn("ansible.builtin.no_such_module") is None  # asked again next time: it may be installed
-    assert _ansible.fqcn("stat") == "ansible.builtin.stat"  # a short name: the configuration decides what it means
+    assert _ansible.fqcn("no_such_module") is None
+    assert _ansible.fqcn("stat") == "ansible.builtin.stat"  # a short name: kept with what decides its meaning
     assert _ansible.runs_async("ansible.builtin.stat") is True
-    assert set(kept(memo_dir)) == {"format", "runs async ansible.builtin.stat"}
+    assert set(kept(memo_dir)) == {"format", "runs async ansible.builtin.stat", "short name stat"}
+    assert kept(memo_dir)["short name stat"]["answer"] == "ansible.builtin.stat"
+
+
+def test_a_short_name_is_asked_again_once_a_library_folder_or_the_configuration_changes(tmp_path):
+    """`stat` means ansible-core's module until a module of that name appears in a folder Ansible searches."""
+    library = tmp_path / "library"
+    library.mkdir()
+    probe = ("import sys\nfrom translator.modules import _ansible\n"
+             "print(_ansible.fqcn('stat'), 'ansible.plugins.loader' in sys.modules)\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "ANSIBLE_LIBRARY": str(library)}
+
+    def ask(**changes) -> str:
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env={**env, **changes},
+                              cwd=ROOT, check=True).stdout.strip()
+
+    assert ask() == "ansible.builtin.stat True"
+    assert ask() == "ansible.builtin.stat False"  # kept: Ansible not loaded
+    (library / "stat.py").write_text("#!/usr/bin/python\nprint('{}')\n")
+    assert ask() == "stat True"  # the user's module shadows ansible-core's (Ansible names it so)
+    (library / "stat.py").unlink()
+    assert ask() == "ansible.builtin.stat True"
+    assert ask(ANSIBLE_LIBRARY=str(tmp_path)) == "ansible.builtin.stat True"  # another configuration: asked
+    assert ask() == "ansible.builtin.stat True"  # and back: asked again, the file keeps the latest answer
+    assert ask() == "ansible.builtin.stat False"
 
 
 @pytest.mark.parametrize("damage", ["garbage", "wrong format", "a directory in its place", "cannot be created"])
@@ -86,3 +111,10 @@ def test_validate_of_the_hello_runbook_loads_no_ansible_machinery_once_answers_a
     assert first[0].startswith("0 ") and first[0].endswith("ok (6 tasks)")
     assert first[1] != "[]"  # the first run asked Ansible
     assert second == [first[0], "[]"]
+
+
+def test_the_fingerprint_keeps_no_value_of_the_environment(memo_dir, monkeypatch):
+    monkeypatch.setenv("ANSIBLE_BECOME_PASSWORD", "hunter2-not-on-disk")
+    assert _ansible.fqcn("stat") == "ansible.builtin.stat"
+    assert "hunter2-not-on-disk" not in json.dumps(kept(memo_dir))
+    assert kept(memo_dir)["short name stat"]["answer"] == "ansible.builtin.stat"

@@ -17,7 +17,7 @@ def test_task_comments_and_marks_land_on_their_lines_and_the_yaml_reads_back_the
                           noqa={("ansible.builtin.debug", "msg"): "some-rule"})
     outer = AnsibleTask("run.yml:3 parallel 'b'", {"name": "Parallel: b"}, [inner])
 
-    text = yamlout.task_document([outer, literal], "run.yml")
+    text, _ = yamlout.task_document([outer, literal], "run.yml")
 
     lines = text.splitlines()
     assert lines[2] == "# run.yml:3 parallel 'b'"
@@ -39,3 +39,23 @@ def test_a_marked_long_value_stays_on_one_line():
     text = yamlout.document({"key": value.strip(), "other": 1}, noqa={("key",): "rule"})
     assert f"key: {value.strip()}  # noqa: rule" in text.splitlines()
     assert yaml.safe_load(text) == {"key": value.strip(), "other": 1}
+
+
+def test_a_long_tasks_file_is_one_document_whatever_its_parts_end_with():
+    """Written TASKS_PER_DUMP tasks at a time: a part that ends with a literal keeping its last line breaks
+    (`|+`, which ends a stream with `...`) must not end the file there."""
+    def task(number: int, command: str = "true") -> AnsibleTask:
+        return AnsibleTask(f"run.yml:{number} shell 't{number}'", {"name": f"T{number}", "shell": command})
+
+    count = yamlout.TASKS_PER_DUMP + 1
+    kept = "echo kept\n\n"
+    tasks = [task(number, kept if number == yamlout.TASKS_PER_DUMP - 1 else "true") for number in range(count)]
+    for fallback in (False, True):  # the writer's text, and PyYAML's for a part the writer leaves to it
+        if fallback:
+            tasks[0].fields["rate"] = 0.5  # a float: PyYAML's
+        text, lines = yamlout.task_document(tasks, "run.yml")
+        loaded = yaml.safe_load(text)
+        assert len(loaded) == count and loaded[yamlout.TASKS_PER_DUMP - 1]["shell"] == kept
+        assert text.endswith("- name: T100\n  shell: 'true'\n")
+        assert [line for _, line in lines] == [node.start_mark.line + 1
+                                               for node in yaml.compose(text, Loader=yaml.SafeLoader).value]

@@ -40,7 +40,20 @@ def fqcn(key: str) -> str | None:
     if ansible_memo.is_builtin(key) and ansible_memo.remembered(f"own module {key}",
                                                                 lambda: _find_fqcn(key) == key or None):
         return key
+    if key.isidentifier():  # a short name: ansible-core's own module unless the user's folders shadow it
+        return ansible_memo.remembered_here(f"short name {key}", lambda: _short_name(key))
     return _find_fqcn(key)
+
+
+def _short_name(key: str) -> tuple[str | None, list[str] | None]:
+    """What a short name means, with the folders of modules and actions that could change it; kept only
+    when it is ansible-core's own module (a redirect into a collection depends on what is installed)."""
+    found = _find_fqcn(key)
+    if found is None or not ansible_memo.is_builtin(found):
+        return found, None
+    from ansible import constants
+
+    return found, [*constants.DEFAULT_MODULE_PATH, *constants.DEFAULT_ACTION_PLUGIN_PATH]
 
 
 def _find_fqcn(key: str) -> str | None:
