@@ -3,9 +3,12 @@ and each step keeps the result, the order and the stop at a failure its own task
 
 from __future__ import annotations
 
+import uuid
+
 from tests.integration.conftest import task, write_runbook
-from tests.integration.lab_runs import interval
+from tests.integration.lab_runs import interrupt_when, interval, statuses
 from tests.lab.inventory import write_inventory
+from tests.processes import with_marker
 
 FIELDS = ("status", "rc", "stdout", "stderr", "msg")
 STEPS = ("first", "second", "templated", "in tmp", "kept apart", "after register", "stamp", "fails on one host",
@@ -148,3 +151,29 @@ def test_a_linear_runbook_runs_each_step_as_its_own_task_unless_asked(rb2ansible
         assert len(parents) == 2, parents
         assert interval(done.results, "second", host.name)[0] >= max(
             interval(done.results, "first", other.name)[1] for other in hosts)
+
+
+def test_ctrl_c_stops_a_fused_run_on_every_host_and_its_later_steps_never_start(rb2ansible_command, ssh_hosts,
+                                                                                  lab_keys, tmp_path):
+    marker = str(uuid.uuid4().int)[:8]
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: interrupted
+hosts: lab
+tasks:
+- name: before
+  shell: "true"
+- name: sleeper
+  shell: sleep 30.{marker}
+- name: afterwards
+  shell: "touch {tmp_path}/afterwards-${{inventory_hostname}}"
+""")
+    hosts = ssh_hosts[:2]
+    inventory = write_inventory(tmp_path / "hosts.ini", hosts, lab_keys.private_key)
+    run = interrupt_when([*rb2ansible_command, "run", str(runbook), "-i", str(inventory), "--fuse"],
+                         tmp_path / "results.json", lambda: len(with_marker(f"30.{marker}")) >= 2,
+                         "the sleeper running on both hosts")
+
+    assert run.code == 1, run.stdout + run.stderr
+    assert with_marker(f"30.{marker}") == []
+    assert statuses(run.report, "afterwards") == {h.name: "not_run" for h in hosts}
+    assert not list(tmp_path.glob("afterwards-*")), "a step after the interrupted one started"
