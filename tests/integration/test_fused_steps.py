@@ -177,3 +177,23 @@ tasks:
     assert with_marker(f"30.{marker}") == []
     assert statuses(run.report, "afterwards") == {h.name: "not_run" for h in hosts}
     assert not list(tmp_path.glob("afterwards-*")), "a step after the interrupted one started"
+
+
+def test_a_step_that_kills_the_script_fails_and_the_rest_do_not_run(rb2ansible, tmp_path):
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: dies
+tasks:
+- name: fine
+  shell: echo fine
+- name: kills the script
+  shell: echo dying; kill -9 $PPID
+- name: never
+  shell: "touch {tmp_path}/never"
+""")
+    done = rb2ansible("run", str(runbook), "--fuse")
+    assert done.code == 1, done.stdout + done.stderr
+    assert task(done.results, "fine")["stdout"] == "fine"
+    killed = task(done.results, "kills the script")
+    assert (killed["status"], killed["rc"], killed["stdout"]) == ("failed", 137, "dying"), killed
+    assert killed["msg"] == "the step's shell ended before its command did"
+    assert task(done.results, "never")["status"] == "not_run" and not (tmp_path / "never").exists()

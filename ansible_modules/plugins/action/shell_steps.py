@@ -100,8 +100,8 @@ _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 
 def _framed_results(steps: list[dict], marker: str, done: dict, started: float, ended: float) -> list[dict]:
-    """Each step's result from the script's framed output; a step whose end marker never came (its shell died
-    under it) fails with what it printed."""
+    """Each step's result from the script's framed output; the step whose end marker never came (its shell died
+    under it, or the script before it) fails with what it printed."""
     frames = re.finditer(rf"{marker} S (\S*)\n(.*?)\n{marker} E (\d+) (\S*)\n", done["stdout"], re.S)
     errors = done["stderr"].split(f"\n{marker} E\n")
     ran = []
@@ -109,11 +109,15 @@ def _framed_results(steps: list[dict], marker: str, done: dict, started: float, 
         began, rc, finished = _clock(frame[1], started), int(frame[3]), _clock(frame[4], ended)
         result = command_result(step["cmd"], rc, frame[2], errors[len(ran)], _local(began), _local(finished))
         ran.append({"name": step.get("name", ""), "started": began, "ended": finished, "result": result})
-    if len(ran) < len(steps) and not (ran and _stops(ran[-1])) and f"{marker} S " in done["stdout"]:
+    if len(ran) < len(steps) and not (ran and _stops(ran[-1])):
+        # The script ended before this step's end marker: its shell died under it, or never started it.
         step = steps[len(ran)]
-        printed = done["stdout"].rpartition(f"{marker} S ")[2].partition("\n")[2]
-        result = command_result(step["cmd"], done["rc"] or 1, printed, errors[-1], _local(started), _local(ended))
-        result["msg"] = "the step's shell ended before its command did"
+        step_began = done["stdout"].count(f"{marker} S ") > len(ran)
+        printed = done["stdout"].rpartition(f"{marker} S ")[2].partition("\n")[2] if step_began else ""
+        result = command_result(step["cmd"], done["rc"] or 1, printed, errors[-1] if step_began else "",
+                                _local(started), _local(ended))
+        result["msg"] = ("the step's shell ended before its command did" if step_began else
+                         "the shell that runs the steps ended before this step started")
         ran.append({"name": step.get("name", ""), "started": started, "ended": ended,
                     "result": {**result, "failed": True}})
     return ran
