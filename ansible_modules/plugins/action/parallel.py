@@ -25,7 +25,7 @@ module: parallel
 short_description: Run the branches of a tasks file at the same time on each host
 version_added: "0.2.0"
 description:
-  - Each top-level entry of O(file) is one branch: a task, a C(block) whose tasks run in order (a failure
+  - Each top-level entry of O(file) is one branch, which is a task, a C(block) whose tasks run in order (a failure
     stops the rest of that block), or a task of this action (a nested parallel block with its own file).
   - Branches run as threads of the host's worker process; every child is a real task run by Ansible's own
     TaskExecutor and reported as its own callback events (start and result), with the uuid

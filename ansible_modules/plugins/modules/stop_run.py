@@ -13,8 +13,8 @@ short_description: Kill every process of one run on the target
 version_added: "0.2.0"
 description:
   - Kills, with SIGTERM and then SIGKILL, every process started with the environment variable
-    E(RB2A_RUN_ID) set to O(run_id), and everything below them in the process tree: the commands of an
-    interrupted run, a command whose connection was lost, an async job (C(timeout)) still running.
+    E(RB2A_RUN_ID) set to O(run_id), and everything below them in the process tree (the commands of an
+    interrupted run, a command whose connection was lost, an async job (C(timeout)) still running).
     rb2ansible gives every task of a run that variable with the play's C(environment).
   - Removes the async job files (C(~/.ansible_async/<job id>)) of the jobs it killed.
   - Needs C(/proc) (or C(ps)) and permission to read the processes' environment (same user, or root).
