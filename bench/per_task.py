@@ -12,8 +12,9 @@ Contenders:
                                 the runbook is linear, so every step is its own task on every host
   rb2ansible --fuse             the steps fused: one task, each host going through its steps without waiting
                                 for the others (shell only: nothing to fuse in `module`)
-  rb2ansible --fast             with Mitogen's strategy (rb2ansible[fast])
-  rb2ansible --fast --fuse      (shell only)
+  rb2ansible --fast             as fast as rb2ansible runs: steps fused as with --fuse (a linear runbook too,
+                                saying so), Mitogen's strategy (rb2ansible[fast]) where it helps
+  rb2ansible --fast --no-fuse   Mitogen alone: every step its own task, as under the linear strategy
   hand-written                  the same tasks written by hand as a play, run by ansible-playbook in the very
                                 directory rb2ansible ran (same ansible.cfg: pipelining, ControlPersist, forks;
                                 same inventory)
@@ -124,9 +125,9 @@ def bench_workload(workload: str, place: Place, count: int, repeat: int, scratch
     mitogen = mitogen_strategy()
     variants = {"rb2ansible": (), "rb2ansible --fuse": ("--fuse",)}
     if mitogen is not None:
-        variants.update({"rb2ansible --fast": ("--fast",), "rb2ansible --fast --fuse": ("--fast", "--fuse")})
+        variants.update({"rb2ansible --fast": ("--fast",), "rb2ansible --fast --no-fuse": ("--fast", "--no-fuse")})
     if workload != "shell":  # only shell steps fuse
-        variants = {kind: args for kind, args in variants.items() if "--fuse" not in args}
+        variants = {kind: args for kind, args in variants.items() if "fuse" not in " ".join(args)}
     times: dict[str, list[float]] = {}
     for attempt in range(repeat):
         measured: dict[str, float | None] = {}

@@ -296,8 +296,9 @@ def _worker_options(function):
 
 def _fuse_option(default: bool | None):
     """--fuse/--no-fuse; None: as the runbook's strategy allows (translator/fusion.py)."""
-    wording = ("Default: in a `strategy: free` runbook, whose hosts do not wait for each other; in a linear one "
-               "fused steps of a host would not wait for the other hosts between steps, so only with --fuse" if
+    wording = ("Default: in a `strategy: free` runbook, whose hosts do not wait for each other, and with --fast; "
+               "in a linear one fused steps of a host do not wait for the other hosts between steps, so otherwise "
+               "only with --fuse" if
                default is None else "Off by default in an export, which then shows every step as its own task; "
                "--fuse writes what `run --fuse` runs")
     return click.option("--fuse/--no-fuse", default=default, show_default=False,
@@ -333,11 +334,11 @@ def _load(runbook: Path):
     return loaded
 
 
-def _compile(runbook: Path, fuse: bool | None = False):
+def _compile(runbook: Path, fuse: bool | None = False, fast: bool = False):
     from .emit import compile_runbook
 
     with _collector_paused():
-        return compile_runbook(_load(runbook), fuse=fuse)
+        return compile_runbook(_load(runbook), fuse=fuse, fast=fast)
 
 
 @contextlib.contextmanager
@@ -404,10 +405,13 @@ def plan(runbook: Path) -> None:
 @click.option("--export", "export_dir", type=_WritablePath(file_okay=False, path_type=Path),
               help="Keep the ansible-runner directory that was run here (what `export` writes; see its README).")
 @click.option("--fast", is_flag=True, envvar="RB2ANSIBLE_FAST",
-              help="Run with Mitogen's strategy (pip install 'rb2ansible[fast]'): one Python per host for the whole "
-                   "run instead of one per task. When it cannot serve the runbook (parallel blocks, strategy free, "
-                   "--worker, not installed) or would not help (nothing but command lines and echoes, which need no "
-                   "Python on the hosts) rb2ansible says why and runs without it. Also RB2ANSIBLE_FAST=1.")
+              help="Run as fast as rb2ansible can: consecutive plain shell steps fused (--fuse: hosts then do not "
+                   "wait for each other between those steps, and the run says so; --no-fuse keeps each step its own "
+                   "task), and Mitogen's strategy (pip install 'rb2ansible[fast]'): one Python per host for the "
+                   "whole run instead of one per task. When Mitogen cannot serve the runbook (parallel blocks, "
+                   "strategy free, --worker, not installed) or would not help (nothing but command lines and "
+                   "echoes, which need no Python on the hosts) rb2ansible says why and runs without it. "
+                   "Also RB2ANSIBLE_FAST=1.")
 @_fuse_option(default=None)
 @_worker_options
 def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass, ask_become_pass, ask_vault_pass,
@@ -427,7 +431,11 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
     listings = [flag for flag, wanted in (("--list-hosts", list_hosts), ("--list-tasks", list_tasks),
                                           ("--syntax-check", syntax_check)) if wanted]
     # A listing shows every step, and --start-at-task names one: both need each step as its own task.
-    compiled = _compile(runbook, fuse=False if listings or settings.start_at_task is not None else fuse)
+    if listings or settings.start_at_task is not None:
+        compiled = _compile(runbook, fuse=False)
+    else:
+        compiled = _compile(runbook, fuse=fuse, fast=fast)
+        _say_what_fusion_changed(compiled, fuse, fast)
     settings = _in_play_terms(settings, compiled)
     # As ansible-playbook: listing asks for no connection or become password, only for the vault's.
     settings = replace(settings, prompt_answers=_ask_passwords(ask_pass and not listings,
@@ -443,6 +451,14 @@ def run(runbook: Path, settings, list_hosts, list_tasks, syntax_check, ask_pass,
     finally:
         if export_dir is None:
             shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _say_what_fusion_changed(compiled, fuse: bool | None, fast: bool) -> None:
+    from .fusion import lock_step_note
+
+    note = lock_step_note(compiled.runbook, compiled.fused_runs, fuse, fast)
+    if note:
+        click.echo(note, err=True)
 
 
 def _accelerated(compiled, on_workers: bool) -> dict[str, str]:

@@ -101,6 +101,11 @@ class Compiled:
         return self.roles[self.role].task_files["main"]
 
     @property
+    def fused_runs(self) -> list[int]:
+        """How many steps each fused task runs (translator/fusion.py)."""
+        return [len(ref.leaf_ids) for ref in self.sites.values() if ref.kind == "steps"]
+
+    @property
     def defaults(self) -> dict[str, Any]:
         return self.roles[self.role].defaults
 
@@ -133,12 +138,13 @@ def role_names(runbook: Runbook) -> dict[Path, str]:
     return names
 
 
-def compile_runbook(runbook: Runbook, fuse: bool | None = False) -> Compiled:
+def compile_runbook(runbook: Runbook, fuse: bool | None = False, fast: bool = False) -> Compiled:
     """The runbook as Ansible data. With `fuse`, consecutive plain shell steps of a serial list run as one task
-    (translator/fusion.py); None: where that keeps every guarantee of the runbook's strategy."""
+    (translator/fusion.py); None: under `fast` (run --fast), or where that keeps every guarantee of the
+    runbook's strategy."""
     roles = role_names(runbook)
     _check_role_names(runbook, set(roles.values()))
-    fuse = fusion.wanted(runbook, fuse)
+    fuse = fusion.wanted(runbook, fuse, fast)
     emitter = _Emitter(runbook, roles, fuse=fuse)
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())

@@ -138,19 +138,30 @@ def test_check_mode_and_the_module_switch_run_fused_steps_one_by_one(rb2ansible,
     assert sorted(path.name for path in out.iterdir()) == [f"stamp-{host.name}"]
 
 
-def test_a_linear_runbook_runs_each_step_as_its_own_task_unless_asked(rb2ansible, ssh_hosts, lab_keys, tmp_path):
-    """Under the linear strategy every host ends a step before any starts the next: a fused host would not wait."""
+def test_a_linear_runbook_keeps_each_step_a_task_unless_fast_or_asked(rb2ansible, ssh_hosts, lab_keys, tmp_path,
+                                                                      monkeypatch):
+    """Under the linear strategy every host ends a step before any starts the next: a fused host does not wait.
+    So a linear runbook is fused only when asked (--fuse) or for speed (--fast), which then says so."""
+    monkeypatch.delenv("RB2ANSIBLE_FAST", raising=False)  # this test says itself which runs are --fast
     hosts = ssh_hosts[:2]
     inventory = write_inventory(tmp_path / "hosts.ini", hosts, lab_keys.private_key)
-    out = tmp_path / "out"
-    out.mkdir()
-    done = rb2ansible("run", str(steps_runbook(tmp_path / "rb", out, "nohost")), "-i", str(inventory))
-    assert done.code == 0, done.stdout + done.stderr
-    for host in hosts:
-        parents = {task(done.results, name, host.name)["stdout"] for name in ("first", "second")}
-        assert len(parents) == 2, parents
-        assert interval(done.results, "second", host.name)[0] >= max(
-            interval(done.results, "first", other.name)[1] for other in hosts)
+    runs = {}
+    for mode in ((), ("--fast",), ("--fast", "--no-fuse")):
+        out = tmp_path / f"out{len(runs)}"
+        out.mkdir()
+        runs[mode] = rb2ansible("run", str(steps_runbook(tmp_path / f"rb{len(runs)}", out, "nohost")), "-i",
+                                str(inventory), *mode)
+        assert runs[mode].code == 0, runs[mode].stdout + runs[mode].stderr
+    for mode, done in runs.items():
+        fused = mode == ("--fast",)
+        assert ("plain shell steps run fused as" in done.stderr) == fused, done.stderr
+        for host in hosts:
+            parents = {task(done.results, name, host.name)["stdout"] for name in ("first", "second")}
+            assert len(parents) == (1 if fused else 2), (mode, parents)
+            if not fused:  # lock-step: no host starts the second step before every host ended the first
+                assert interval(done.results, "second", host.name)[0] >= max(
+                    interval(done.results, "first", other.name)[1] for other in hosts)
+    assert "--fast: 8 plain shell steps run fused as 2 tasks" in runs[("--fast",)].stderr
 
 
 def test_ctrl_c_stops_a_fused_run_on_every_host_and_its_later_steps_never_start(rb2ansible_command, ssh_hosts,

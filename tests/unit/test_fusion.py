@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from translator import fusion
 from translator.build import load_runbook
 from translator.emit import compile_runbook
 
@@ -75,3 +76,21 @@ def test_run_fuses_by_default_only_where_hosts_do_not_wait_for_each_other(tmp_pa
     assert fused_tasks(RUNBOOK.replace("hosts: localhost", "hosts: localhost\nstrategy: free"), None) == 2
     assert fused_tasks(RUNBOOK.replace("hosts: localhost", "hosts: localhost\nstrategy: free"), False) == 0
     assert fused_tasks(RUNBOOK, True) == 2
+
+
+def test_fast_fuses_a_linear_runbook_and_says_what_that_changes(tmp_path):
+    """--fast trades linear's lock-step between plain steps for speed, unless --no-fuse; the note says so."""
+    (tmp_path / "run.yml").write_text(RUNBOOK)
+    runbook = load_runbook(tmp_path / "run.yml")
+    compiled = compile_runbook(runbook, fuse=None, fast=True)
+    assert compiled.fused_runs == [2, 2]
+    note = fusion.lock_step_note(runbook, compiled.fused_runs, None, fast=True)
+    assert note.startswith("--fast: 4 plain shell steps run fused as 2 tasks: each host goes through them without "
+                           "waiting for the other hosts between steps")
+    assert compile_runbook(runbook, fuse=False, fast=True).fused_runs == []
+    # Nothing to say where nothing changed: asked for, not --fast, or hosts that never wait for each other.
+    assert fusion.lock_step_note(runbook, [2, 2], True, fast=True) is None
+    assert fusion.lock_step_note(runbook, [2, 2], None, fast=False) is None
+    assert fusion.lock_step_note(runbook, [], None, fast=True) is None
+    (tmp_path / "run.yml").write_text(RUNBOOK.replace("hosts: localhost", "hosts: localhost\nstrategy: free"))
+    assert fusion.lock_step_note(load_runbook(tmp_path / "run.yml"), [2, 2], None, fast=True) is None
