@@ -151,8 +151,9 @@ def ansible_config(roles_path: str = "./roles", project: bool = True, collection
             "# As your environment and ansible.cfg set it (Ansible's default: on), stated because": None,
             "# ansible-runner turns it off otherwise; inventory's ansible_host_key_checking still wins.": None,
             "host_key_checking": str(host_key_checking),
-            "# Reports each child of a parallel block as it starts (and its ignored failures), live.": None,
-            "callbacks_enabled": "rb2ansible.runbook.child_events"})
+            "# child_events reports each child of a parallel block as it starts (and its ignored failures),": None,
+            "# live; warm_templating readies templating once, before Ansible forks a worker per task and host.": None,
+            "callbacks_enabled": "rb2ansible.runbook.child_events, rb2ansible.runbook.warm_templating"})
         sections["inventory"] = {
             "# An inventory Ansible cannot parse is an error, not a silent fallback to localhost.": None,
             "unparsed_is_failed": "true"}

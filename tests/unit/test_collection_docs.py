@@ -33,3 +33,17 @@ def test_plugin_documentation_is_yaml(path):
 def test_actions_that_rb2ansible_emits_are_documented():
     documented = {path.stem for path in PLUGINS if "DOCUMENTATION" in documentation(path)}
     assert {"shell", "shell_steps", "parallel", "stop_run"} <= documented
+
+
+def test_warm_templating_templates_its_expression_with_the_installed_ansible_core():
+    """The callback swallows errors (it is only a head start), so a change of Ansible's templating API would
+    silently cost every worker again: this is where it shows."""
+    import importlib.util
+
+    from ansible.parsing.dataloader import DataLoader
+
+    path = ROOT / "ansible_modules" / "plugins" / "callback" / "warm_templating.py"
+    spec = importlib.util.spec_from_file_location("warm_templating", path)
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    assert plugin.warm_up(DataLoader()) is True
