@@ -85,11 +85,19 @@ class Report:
             click.echo(f"rb2ansible: error: cannot use {exc.filename}: {exc.strerror}", err=True)
             self.return_code = EXIT_INVALID
         else:
-            DEBUG_LOG.parent.mkdir(parents=True, exist_ok=True)
-            DEBUG_LOG.write_text("".join(traceback.format_exception(exc)))
+            _write_debug_log("".join(traceback.format_exception(exc)))
             click.echo(f"rb2ansible: internal error; details in {DEBUG_LOG}", err=True)
             self.return_code = EXIT_INTERNAL
         return self.return_code
+
+
+def _write_debug_log(text: str) -> None:
+    """For the user's eyes only: an error's message may quote what it was given, a vault value included."""
+    DEBUG_LOG.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(DEBUG_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a log written by an older version may be readable by others
+    with os.fdopen(descriptor, "w") as log:
+        log.write(text)
 
 
 # A path the user gave that the system will not let us use: theirs to fix, not a defect.

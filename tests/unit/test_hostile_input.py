@@ -297,6 +297,7 @@ def test_a_defect_is_exit_3_with_the_debug_log_and_no_traceback(monkeypatch, tmp
     assert done.exit_code == 3
     assert done.stderr == f"rb2ansible: internal error; details in {tmp_path / 'debug.log'}\n"
     assert "KeyError: 'a defect'" in (tmp_path / "debug.log").read_text()
+    assert (tmp_path / "debug.log").stat().st_mode & 0o777 == 0o600
 
 
 def test_includes_nesting_past_what_python_follows_are_exit_2_at_the_runbook(tmp_path):
