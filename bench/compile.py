@@ -21,7 +21,7 @@ blocks of 5 and three nested `serial` groups, with the modules runbooks use most
 template, the bare Ansible names `command` and `stat`, an FQCN, an easy module), `${...}` in
 values and in `when`. Compiling should cost the same per task at every size.
 
-With --baseline DIR (another checkout, e.g. `git worktree add /tmp/main main`), each figure is
+With --baseline DIR (another checkout, e.g. `git archive main | tar -x -C /tmp/main`), each figure is
 also taken with that checkout's translator/, interleaved run by run, and the ratio printed: on a
 busy machine only ratios taken in one sitting mean anything.
 
@@ -55,7 +55,8 @@ START_GOALS = {"--help": (0.3, None), "validate runbooks/hello": (0.6, None)}
 SIZE_GOALS = {3000: (1.0, None), 30000: (8.0, 250.0)}  # for validate and export of that many tasks
 LONG_LIST_GOAL = (10000, 4.0)  # the serial list of that many steps exports in under that many seconds
 LINEAR = (0.95, 1.05)  # bytes per step of the longest list over the shortest's
-PYCACHE = Path()  # the bench's folder of compiled bytecode, in its scratch directory (set by main)
+# The bench's scratch directory (set by main): every measured process starts there, and keeps its bytecode there.
+WORK = Path()
 
 
 class BenchError(Exception):
@@ -158,8 +159,10 @@ def rb2ansible(checkout: Path, *args: str) -> Measure:
     env = {**bytecode_environment(checkout), "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        # Started in the checkout: `python -c` puts the working directory first on sys.path, before PYTHONPATH.
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=checkout)
+        # Started in the scratch directory, which holds no translator/ (`python -c` puts the working directory
+        # first on sys.path, before PYTHONPATH), and the same for both checkouts: rb2ansible's memo of Ansible's
+        # answers depends on the working directory, and alternating two would have every run ask Ansible again.
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=WORK)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -176,7 +179,7 @@ def bytecode_environment(checkout: Path) -> dict[str, str]:
     (set on the development machines) every process would compile the ~50 modules of translator/ from source
     again: 0.08 to 0.1 s of every figure that no installed copy pays."""
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    environment["PYTHONPYCACHEPREFIX"] = str(PYCACHE / hashlib.sha256(str(checkout).encode()).hexdigest()[:12])
+    environment["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache" / hashlib.sha256(str(checkout).encode()).hexdigest()[:12])
     return environment
 
 
@@ -184,10 +187,10 @@ def warm_up(checkouts: list[Path]) -> None:
     """Each command the bench times, once per checkout and untimed, on a small runbook of the same kind: it
     writes the bytecode of everything the timed runs import, as pip wrote an installed copy's. With
     PYTHONPYCACHEPREFIX Python reads bytecode from there only, so this covers the installed packages too."""
-    runbook = written_apart(write_runbook, PYCACHE / "warm-up", LEAVES_PER_GROUP)
+    runbook = written_apart(write_runbook, WORK / "warm-up", LEAVES_PER_GROUP)
     for checkout in checkouts:
         for args in (("--help",), ("validate", str(ROOT / "runbooks" / "hello")), ("validate", str(runbook)),
-                     ("plan", str(runbook)), ("export", str(runbook), "-o", str(PYCACHE / "warm-up-export"))):
+                     ("plan", str(runbook)), ("export", str(runbook), "-o", str(WORK / "warm-up-export"))):
             rb2ansible(checkout, *args)
 
 
@@ -277,8 +280,9 @@ def main() -> None:
     checkouts = [ROOT] + ([options.baseline.resolve()] if options.baseline else [])
 
     work = options.keep or Path(tempfile.mkdtemp(prefix="rb2ansible-bench-"))
-    global PYCACHE
-    PYCACHE = work / "pycache"
+    work.mkdir(parents=True, exist_ok=True)
+    global WORK
+    WORK = work.resolve()
     print(f"rb2ansible compile bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}")
     try:
