@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,9 @@ class Compiled:
     def defaults(self) -> dict[str, Any]:
         return self.roles[self.role].defaults
 
-    @property
+    @cached_property
     def leaves(self) -> list[ModuleCall]:
+        """Every leaf, walked once: validate, the export's files and the results each ask for them."""
         return self.runbook.leaves()
 
     @property

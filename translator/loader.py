@@ -49,6 +49,10 @@ ALLOWED_TAGS = {
     yaml.MappingNode: {_CORE + "map"},
 }
 _RESOLVER = Resolver()
+# The first characters of the texts an implicit tag other than str may resolve (digits, `~`, `n`, `t`, `.`...).
+# A plain text starting with any other character, and every quoted one, is a str without asking the resolver
+# (most texts of a runbook: names, commands, paths), as Resolver.resolve would find after trying each pattern.
+_IMPLICIT_FIRST = frozenset(Resolver.yaml_implicit_resolvers)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What YAML allows in a file (YAML 1.1, section 5.1), so an escape cannot smuggle in the rest.
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -59,8 +63,8 @@ class _Refused(yaml.MarkedYAMLError):
 
 
 def location_of(node: yaml.Node, path: Path) -> Location:
-    mark = node.start_mark
-    return Location(path, mark.line + 1, mark.column + 1)
+    line, column = node.start_position()
+    return Location(path, line + 1, column + 1)
 
 
 def load_node(path: Path) -> yaml.Node | None:
@@ -241,7 +245,10 @@ class _Composer:
         if tag == "!" and not event.value:  # a lone `!`: PyYAML reads it as untagged (null), libyaml
             implicit = (True, False)        # as a string; PyYAML's reading is the reference here
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
+            if implicit[0] and event.value[:1] in _IMPLICIT_FIRST:
+                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
+            else:
+                tag = _STR
         node = _Scalar(tag, event.value, event.style, _span(event.start_mark, event.end_mark), self.source)
         if event.anchor is not None:
             self.anchors[event.anchor] = node
@@ -316,6 +323,7 @@ def _check_scalar(node: yaml.ScalarNode) -> None:
 # both marks packed in one integer, made into marks only when asked (for a diagnostic, mostly).
 
 _FIELD = 1 << 32  # index, line and column each fit in 32 bits: a runbook is far smaller than 4 GiB
+_MARK = _FIELD ** 3  # one packed mark (index, line, column): the start is the span // _MARK, the end % _MARK
 
 
 def _span(start, end) -> int:
@@ -342,11 +350,16 @@ class _Located:
 
     @property
     def start_mark(self) -> _Mark:
-        return self._source.mark(self._span // (_FIELD ** 3))
+        return self._source.mark(self._span // _MARK)
 
     @property
     def end_mark(self) -> _Mark:
-        return self._source.mark(self._span % (_FIELD ** 3))
+        return self._source.mark(self._span % _MARK)
+
+    def start_position(self) -> tuple[int, int]:
+        """The start mark's line and column, counted from 0, without making the mark (every task's location)."""
+        line, column = divmod(self._span // _MARK % (_FIELD * _FIELD), _FIELD)
+        return line, column
 
 
 class _Scalar(_Located, yaml.ScalarNode):
@@ -362,10 +375,10 @@ class _Collection(_Located):
 
     def __init__(self, tag: str, value: list, flow_style: bool | None, start, source: _Source):
         self.tag, self.value, self.flow_style, self._source = tag, value, flow_style, source
-        self._span = _span(start, start)
+        self._span = ((start.index * _FIELD + start.line) * _FIELD + start.column) * _MARK  # its end: ends_at
 
     def ends_at(self, end) -> None:
-        self._span = self._span - self._span % (_FIELD ** 3) + _span(end, end) % (_FIELD ** 3)
+        self._span += (end.index * _FIELD + end.line) * _FIELD + end.column
 
 
 class _Sequence(_Collection, yaml.SequenceNode):
