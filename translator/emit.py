@@ -231,6 +231,7 @@ class _Emitter:
         self.registers: list[tuple[ModuleCall, bool]] = []
         self.notifiers: dict[str, ModuleCall] = {}  # its leaves that notify handlers, by leaf id
         self.real_paths: dict[Path, Path] = {}
+        self.shown_paths: dict[Path, str] = {}  # a runbook file as its tasks' comments name it
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -474,8 +475,11 @@ class _Emitter:
         return task.path[self.strip_path:]
 
     def comment(self, task: Task, kind: str) -> str:
-        source, runbook = self.real(task.location.path), self.real(self.runbook.source)
-        shown = source.name if source == runbook else os.path.relpath(source, runbook.parent)
+        shown = self.shown_paths.get(task.location.path)
+        if shown is None:  # once per runbook file: comparing and relating paths costs more than the rest
+            source, runbook = self.real(task.location.path), self.real(self.runbook.source)
+            shown = source.name if source == runbook else os.path.relpath(source, runbook.parent)
+            self.shown_paths[task.location.path] = shown
         return f"{shown}:{task.location.line} {kind} '{' > '.join(self.path(task))}'"
 
     def real(self, path: Path) -> Path:

@@ -42,6 +42,8 @@ MAX_ALIAS_EXPANSION = 10_000
 
 _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
+_INT = _CORE + "int"
+_TEXT_TAGS = (_CORE + "merge", _CORE + "value")
 SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")}
 ALLOWED_TAGS = {
     yaml.ScalarNode: SCALAR_TAGS | {"!vault"},
@@ -134,10 +136,13 @@ def scalar_value(node: yaml.ScalarNode) -> Any:
 
     Only for nodes `load_node` composed: it has already checked that each one constructs.
     """
-    if node.tag in (_CORE + "merge", _CORE + "value"):  # `<<` and `=` are plain text to a runbook
-        return node.value
-    if node.tag == _STR:
+    tag = node.tag
+    if tag == _STR:
         value = node.value  # what the constructor gives, without the cost: most scalars are strings
+    elif tag in _TEXT_TAGS:  # `<<` and `=` are plain text to a runbook
+        return node.value
+    elif tag == _INT and node.value.isascii() and node.value.isdigit() and node.value[0] != "0":
+        return int(node.value)  # what SafeConstructor gives a plain decimal, without its machinery
     else:
         try:
             value = _scalars.construct_object(node, deep=True)
