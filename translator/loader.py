@@ -207,7 +207,10 @@ class _Composer:
 
     def node(self) -> tuple[yaml.Node, int, int]:
         """The next node, with how many values it holds and how deep it nests once aliases are expanded."""
-        event = self.events.get_event()
+        return self.node_from(self.events.get_event())
+
+    def node_from(self, event: yaml.Event) -> tuple[yaml.Node, int, int]:
+        """The node that starts with `event`."""
         if type(event) is yaml.AliasEvent:
             return self.alias(event)
         if type(event) is not yaml.ScalarEvent:
@@ -257,8 +260,9 @@ class _Composer:
         node = _Scalar(tag, event.value, event.style, _span(event.start_mark, event.end_mark), self.source)
         if event.anchor is not None:
             self.anchors[event.anchor] = node
-        _check_tag(node)
-        _check_scalar(node)
+        if tag != _STR or _NOT_PRINTABLE.search(node.value):  # not for a usual text: both checks pass it
+            _check_tag(node)
+            _check_scalar(node)
         return node
 
     def collection(self, start: yaml.CollectionStartEvent) -> tuple[yaml.Node, int, int]:
@@ -273,9 +277,12 @@ class _Composer:
             self.anchors[start.anchor] = node
         values, depth = 1, 0
         end = yaml.SequenceEndEvent if is_sequence else yaml.MappingEndEvent
-        events = self.events
-        while not events.check_event(end):
-            item, item_values, item_depth = self.node()
+        get_event = self.events.get_event
+        # Each event taken once, and looked at here: peeking at it first (check_event) costs a second call
+        # into the parser for every node, the most frequent step of composing.
+        event = get_event()
+        while type(event) is not end:
+            item, item_values, item_depth = self.node_from(event)
             values += item_values
             depth = max(depth, item_depth)
             if not is_sequence:
@@ -284,7 +291,8 @@ class _Composer:
                 depth = max(depth, item_depth)
                 item = (item, value)
             items.append(item)
-        node.ends_at(events.get_event().end_mark)
+            event = get_event()
+        node.ends_at(event.end_mark)
         _check_tag(node)
         self.open_collections -= 1
         return node, values, depth + 1

@@ -144,7 +144,10 @@ class Writer(Emitter):
             if text.key_style is None:
                 raise Unsupported("a key PyYAML writes in the complex form")
             self.scalar(key, text.key_style, text, split=False)
-            self.write_indicator(":", False)
+            # write_indicator(":", False), the step after every key, written in place
+            self.chunks.write(":")
+            self.column += 1
+            self.whitespace = self.indention = self.open_ended = False
             self.node(value, comments.get(key))
         self.indent = self.indents.pop()
 
@@ -172,7 +175,9 @@ class Writer(Emitter):
         # it reaches the line's width (they fold only past it), and its indent only matters to a fold.
         room = width - self.column - (0 if self.whitespace else 1)
         if style == "" and (len(value) <= room or " " not in value):
-            self.plain(value)
+            self.chunks.write(value if self.whitespace else " " + value)  # self.plain(value), in place
+            self.column += len(value) + (0 if self.whitespace else 1)
+            self.whitespace = self.indention = False
         elif style == "'" and text.quoted and len(text.quoted) <= room:
             self.write_indicator(text.quoted, True)
         else:
@@ -228,6 +233,23 @@ class Writer(Emitter):
             text, self.end_of_line = self.end_of_line, None
             self.write_comment(f"  # {text}")
         super().write_line_break(data)
+
+    def write_indent(self) -> None:
+        """Emitter.write_indent, the step before every key and list item, with its line break and the spaces
+        after it written as one piece."""
+        indent = self.indent or 0
+        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+            if self.end_of_line is not None:  # as write_line_break
+                text, self.end_of_line = self.end_of_line, None
+                self.write_comment(f"  # {text}")
+            self.chunks.write("\n" + " " * indent)
+            self.line += 1
+            self.column = indent
+            self.whitespace = self.indention = True
+        elif self.column < indent:
+            self.chunks.write(" " * (indent - self.column))
+            self.column = indent
+            self.whitespace = True
 
 
 def _simple_text(value: str) -> _Text | None:
