@@ -68,9 +68,27 @@ class RoleOutput:
     runbook: Runbook
     defaults: dict[str, Any]
     task_files: dict[str, list[AnsibleTask]] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)  # each tasks file as written: dumped once
     handlers: list[AnsibleTask] = field(default_factory=list)  # handlers/main.yml: the runbook's `handlers:`
-    handlers_text: str = ""
+
+    # Each file is dumped once, when first asked, after compiling: by an export or a run (the text it writes,
+    # and the line of each task in it, Compiled.sites), never by `validate` (a third of its time at 3,000 tasks).
+    @cached_property
+    def dumps(self) -> dict[str, tuple[str, list[tuple[AnsibleTask, int]]]]:
+        """Each tasks file as written, with each task (those inside blocks too) and the line it starts on."""
+        return {file: yamlout.task_document(tasks, self.runbook.source.name) for file, tasks in self.task_files.items()}
+
+    @cached_property
+    def handlers_dump(self) -> tuple[str, list[tuple[AnsibleTask, int]]]:
+        """handlers/main.yml as written ("" without handlers), with each handler's line."""
+        return yamlout.task_document(self.handlers, self.runbook.source.name) if self.handlers else ("", [])
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {file: text for file, (text, _) in self.dumps.items()}
+
+    @property
+    def handlers_text(self) -> str:
+        return self.handlers_dump[0]
 
 
 @dataclass
@@ -79,8 +97,24 @@ class Compiled:
     role: str  # the role of the runbook itself; included runbooks have roles of their own
     play: dict[str, Any]
     roles: dict[str, RoleOutput]
-    # Where each task that runs in the play sits: ("ROLE/tasks/FILE.yml", line) -> what it stands for.
-    sites: dict[tuple[str, int], TaskRef] = field(default_factory=dict)
+    played: frozenset[tuple[str, str]] = frozenset()  # (role, tasks file) of each file the play runs
+
+    @cached_property
+    def sites(self) -> dict[tuple[str, int], TaskRef]:
+        """Where each task that runs in the play sits: ("ROLE/tasks/FILE.yml", line) -> what it stands for,
+        found in the text each file is written with: ansible-runner events name a task by that file and line,
+        so results follow what a task is, never what it is called."""
+        sites: dict[tuple[str, int], TaskRef] = {}
+        for name, output in self.roles.items():
+            for task, line in output.handlers_dump[1]:
+                sites[(f"{name}/handlers/main.yml", line)] = task.ref
+            for file, (_, lines) in output.dumps.items():
+                if (name, file) not in self.played:
+                    continue  # a role's main file for use alone: the play never runs it
+                for task, line in lines:
+                    if task.ref is not None:
+                        sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
+        return sites
 
     def ref_at(self, task_path: str) -> TaskRef | None:
         """The emitted task an event comes from, by the event's task_path, `DIR/ROLE/tasks/FILE.yml:LINE`:
@@ -169,7 +203,7 @@ def compile_runbook(runbook: Runbook, fuse: bool | None = False) -> Compiled:
     if runbook.rolling is not None:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
-    return Compiled(runbook, role, play, emitter.roles, _dump_tasks(emitter.roles, played))
+    return Compiled(runbook, role, play, emitter.roles, played)
 
 
 def _check_role_names(runbook: Runbook, generated: set[str]) -> None:
@@ -188,25 +222,6 @@ def _check_role_names(runbook: Runbook, generated: set[str]) -> None:
                                                      f"({sources[role.name]} and {role.source}); rename one"))
     if clashes:
         raise RunbookInvalid(clashes)
-
-
-def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]) -> dict[tuple[str, int], TaskRef]:
-    """Dumps every tasks file once, and finds in the text the line of each task the play runs: ansible-runner
-    events name a task by that file and line, so results follow what a task is, never what it is called."""
-    sites: dict[tuple[str, int], TaskRef] = {}
-    for name, output in roles.items():
-        if output.handlers:
-            output.handlers_text, lines = yamlout.task_document(output.handlers, output.runbook.source.name)
-            for task, line in lines:
-                sites[(f"{name}/handlers/main.yml", line)] = task.ref
-        for file, tasks in output.task_files.items():
-            output.texts[file], lines = yamlout.task_document(tasks, output.runbook.source.name)
-            if (name, file) not in played:
-                continue  # a role's main file for use alone: the play never runs it
-            for task, line in lines:
-                if task.ref is not None:
-                    sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
-    return sites
 
 
 def _base(runbook: Runbook) -> TaskOptions:
