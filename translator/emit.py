@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import fusion, variables, yamlout
+from . import fusion, variables
 from .calls import (
     VARIABLE_RULES,
     emitted_keywords,
@@ -75,12 +75,16 @@ class RoleOutput:
     @cached_property
     def dumps(self) -> dict[str, tuple[str, list[tuple[AnsibleTask, int]]]]:
         """Each tasks file as written, with each task (those inside blocks too) and the line it starts on."""
-        return {file: yamlout.task_document(tasks, self.runbook.source.name) for file, tasks in self.task_files.items()}
+        from .yamlout import task_document  # here: `validate` has no use for the writer's import either
+
+        return {file: task_document(tasks, self.runbook.source.name) for file, tasks in self.task_files.items()}
 
     @cached_property
     def handlers_dump(self) -> tuple[str, list[tuple[AnsibleTask, int]]]:
         """handlers/main.yml as written ("" without handlers), with each handler's line."""
-        return yamlout.task_document(self.handlers, self.runbook.source.name) if self.handlers else ("", [])
+        from .yamlout import task_document
+
+        return task_document(self.handlers, self.runbook.source.name) if self.handlers else ("", [])
 
     @property
     def texts(self) -> dict[str, str]:

@@ -27,6 +27,10 @@ _RESOLVER = Resolver()  # which plain texts YAML would read as something else th
 # Texts with no indicator, line break, special character or space at either end (Emitter.analyze_scalar): a
 # first character that cannot start an indicator, then none of `:#,?[]` and no quotes, controls or non-ASCII.
 _SIMPLE = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_/.$(){}=+ -]*(?<! )\Z")
+# Texts that open with a Jinja expression (`{{ workdir }}/a.txt`), printable ASCII on one line: the `{` is a flow
+# indicator, so PyYAML's analysis allows no plain style and, without line breaks or special characters, single
+# quotes (Emitter.analyze_scalar), whatever follows.
+_OPENS_WITH_BRACE = re.compile(r"\{[ -~]*\Z")
 
 
 class Unsupported(Exception):
@@ -253,8 +257,12 @@ class Writer(Emitter):
 
 
 def _simple_text(value: str) -> _Text | None:
-    """The styles of a text of the usual kind (a name, a path, a command without YAML's indicators), which
-    PyYAML's analysis would find to allow every style: plain unless YAML would read it as something else."""
+    """The styles of a text of a usual kind, as PyYAML's analysis finds them without its loop over the characters:
+    one that opens with a Jinja expression (single quotes), or a name, a path or a command without YAML's
+    indicators, which allows every style (plain unless YAML would read it as something else)."""
+    if _OPENS_WITH_BRACE.match(value):
+        quoted = "'" + value.replace("'", "''") + "'"
+        return _Text("'", "'" if len(value) + len("!!str") < 128 else None, quoted)
     if not _SIMPLE.match(value):
         return None
     if _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR:
