@@ -51,6 +51,7 @@ ALLOWED_TAGS = {
     yaml.MappingNode: {_CORE + "map"},
 }
 _RESOLVER = Resolver()
+_ScalarEvent = yaml.ScalarEvent
 # The first characters of the texts an implicit tag other than str may resolve (digits, `~`, `n`, `t`, `.`...).
 # A plain text starting with any other character, and every quoted one, is a str without asking the resolver
 # (most texts of a runbook: names, commands, paths), as Resolver.resolve would find after trying each pattern.
@@ -211,6 +212,8 @@ class _Composer:
 
     def node_from(self, event: yaml.Event) -> tuple[yaml.Node, int, int]:
         """The node that starts with `event`."""
+        if type(event) is _ScalarEvent and event.anchor is None:  # most nodes: checked first, the rest skipped
+            return self.scalar(event), 1, 0
         if type(event) is yaml.AliasEvent:
             return self.alias(event)
         if type(event) is not yaml.ScalarEvent:
