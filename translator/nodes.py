@@ -77,6 +77,11 @@ class NodeReader:
 
     def plain(self, node: yaml.Node) -> Any:
         """A node as plain data; `!vault` stays encrypted; every `${` and Jinja text is checked on the way."""
+        if node.tag == _STR:  # a text (the loader allows the tag on texts only): most nodes, so tried first
+            value = scalar_value(node)
+            if "{" in value:  # else no `${` and no Jinja of the author's own: nothing to check
+                self.check_template(node, value)
+            return value
         if node.tag == "!vault":
             return VaultText(str(node.value))
         if isinstance(node, yaml.MappingNode):
