@@ -1,12 +1,12 @@
 """Benchmark of compiling (issue 12's W3): `validate`, `plan` and `export` of large runbooks, a long serial
 list inside a parallel block, and how fast the command starts, each figure beside its goal.
 
-Each figure is one `rb2ansible` process of this checkout (its translator/, run from the checkout),
-timed from start to exit with its peak memory (maximum resident set size). The processes read their
-compiled bytecode as an installed copy does (pip compiles it at install): they get PYTHONPYCACHEPREFIX
-set to the bench's scratch directory and no PYTHONDONTWRITEBYTECODE, and each checkout's first command
-is an untimed warm-up that writes the bytecode there, so nothing is compiled in a timed run and nothing
-is written into the checkout:
+Each figure is one `rb2ansible` process of this checkout (its translator/, on PYTHONPATH), started in
+the bench's scratch directory and timed from start to exit with its peak memory (maximum resident set
+size). The processes read their compiled bytecode as an installed copy does (pip compiles it at install):
+they get PYTHONPYCACHEPREFIX set into the scratch directory and no PYTHONDONTWRITEBYTECODE, and each
+command is first run once per checkout, untimed, to write the bytecode there, so nothing is compiled in a
+timed run and nothing is written into the checkout:
 
   --help                       the command line's own start
   validate runbooks/hello      a small runbook: what a user waits for on every check
