@@ -20,7 +20,7 @@ from .calls import (
     with_keywords,
 )
 from .errors import Diagnostic, RunbookInvalid
-from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions, iter_includes
+from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
 from .options import keyword, strategy_keywords
 
 COLLECTION = "rb2ansible.runbook"
@@ -162,7 +162,7 @@ def role_name(runbook_name: str) -> str:
 def role_names(runbook: Runbook) -> dict[Path, str]:
     """A distinct role name for the runbook and for every runbook it includes, by file."""
     names: dict[Path, str] = {}
-    for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
+    for book in [runbook, *(include.runbook for include in runbook.includes)]:
         source = book.source.resolve()
         if source not in names:
             wanted = candidate = role_name(book.name)
@@ -183,7 +183,7 @@ def compile_runbook(runbook: Runbook, fuse: bool | None = False) -> Compiled:
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())
     played = frozenset((name, file) for name, output in emitter.roles.items() for file in output.task_files)
-    for include in iter_includes(runbook.root):  # each included runbook also stands alone as a role
+    for include in runbook.includes:  # each included runbook also stands alone as a role
         sub = roles[include.runbook.source.resolve()]
         if "main" not in emitter.roles[sub].task_files:
             # Written from the include's copy of the runbook, without the include's place in names.
@@ -242,7 +242,7 @@ class _Emitter:
         self.role_of = role_of
         self.role = role_of[runbook.source.resolve()]  # the role whose files are being written
         self.roles: dict[str, RoleOutput] = {}
-        for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
+        for book in [runbook, *(include.runbook for include in runbook.includes)]:
             name = role_of[book.source.resolve()]
             self.roles.setdefault(name, RoleOutput(name, book, jinja_values(_own_defaults(book))))
         self.names: set[str] = set()
