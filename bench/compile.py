@@ -1,8 +1,12 @@
 """Benchmark of compiling (issue 12's W3): `validate`, `plan` and `export` of large runbooks, a long serial
 list inside a parallel block, and how fast the command starts, each figure beside its goal.
 
-Each figure is one `rb2ansible` process of this checkout (its translator/, not an installed copy),
-timed from start to exit with its peak memory (maximum resident set size):
+Each figure is one `rb2ansible` process of this checkout (its translator/, on PYTHONPATH), started in
+the bench's scratch directory and timed from start to exit with its peak memory (maximum resident set
+size). The processes read their compiled bytecode as an installed copy does (pip compiles it at install):
+they get PYTHONPYCACHEPREFIX set into the scratch directory and no PYTHONDONTWRITEBYTECODE, and each
+command is first run once per checkout, untimed, to write the bytecode there, so nothing is compiled in a
+timed run and nothing is written into the checkout:
 
   --help                       the command line's own start
   validate runbooks/hello      a small runbook: what a user waits for on every check
@@ -17,7 +21,7 @@ blocks of 5 and three nested `serial` groups, with the modules runbooks use most
 template, the bare Ansible names `command` and `stat`, an FQCN, an easy module), `${...}` in
 values and in `when`. Compiling should cost the same per task at every size.
 
-With --baseline DIR (another checkout, e.g. `git worktree add /tmp/main main`), each figure is
+With --baseline DIR (another checkout, e.g. `git archive main | tar -x -C /tmp/main`), each figure is
 also taken with that checkout's translator/, interleaved run by run, and the ratio printed: on a
 busy machine only ratios taken in one sitting mean anything.
 
@@ -29,6 +33,7 @@ Run it with `nice -n 19` on a shared machine; see bench/README.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -50,6 +55,8 @@ START_GOALS = {"--help": (0.3, None), "validate runbooks/hello": (0.6, None)}
 SIZE_GOALS = {3000: (1.0, None), 30000: (8.0, 250.0)}  # for validate and export of that many tasks
 LONG_LIST_GOAL = (10000, 4.0)  # the serial list of that many steps exports in under that many seconds
 LINEAR = (0.95, 1.05)  # bytes per step of the longest list over the shortest's
+# The bench's scratch directory (set by main): every measured process starts there, and keeps its bytecode there.
+WORK = Path()
 
 
 class BenchError(Exception):
@@ -149,11 +156,13 @@ def written_apart(write, directory: Path, size: int) -> Path:
 def rb2ansible(checkout: Path, *args: str) -> Measure:
     """Run a checkout's command line in a fresh process; its wall time and peak resident memory."""
     command = [sys.executable, "-c", "from translator.cli import main; main()", *args]
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    env = {**bytecode_environment(checkout), "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        # Started in the checkout: `python -c` puts the working directory first on sys.path, before PYTHONPATH.
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=checkout)
+        # Started in the scratch directory, which holds no translator/ (`python -c` puts the working directory
+        # first on sys.path, before PYTHONPATH), and the same for both checkouts: rb2ansible's memo of Ansible's
+        # answers depends on the working directory, and alternating two would have every run ask Ansible again.
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=WORK)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -162,6 +171,27 @@ def rb2ansible(checkout: Path, *args: str) -> Measure:
             raise BenchError(f"rb2ansible {' '.join(args)} exited {process.returncode}:\n"
                              f"{errors.read().decode(errors='replace')[-2000:]}")
     return Measure(seconds, usage.ru_maxrss / 1024)  # Linux gives kilobytes
+
+
+def bytecode_environment(checkout: Path) -> dict[str, str]:
+    """The environment of the measured processes: bytecode read from (and, by the warm-up, written to) a folder
+    of the bench's own per checkout, as an installed copy reads what pip compiled. With PYTHONDONTWRITEBYTECODE
+    (set on the development machines) every process would compile the ~50 modules of translator/ from source
+    again: 0.08 to 0.1 s of every figure that no installed copy pays."""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    environment["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache" / hashlib.sha256(str(checkout).encode()).hexdigest()[:12])
+    return environment
+
+
+def warm_up(checkouts: list[Path]) -> None:
+    """Each command the bench times, once per checkout and untimed, on a small runbook of the same kind: it
+    writes the bytecode of everything the timed runs import, as pip wrote an installed copy's. With
+    PYTHONPYCACHEPREFIX Python reads bytecode from there only, so this covers the installed packages too."""
+    runbook = written_apart(write_runbook, WORK / "warm-up", LEAVES_PER_GROUP)
+    for checkout in checkouts:
+        for args in (("--help",), ("validate", str(ROOT / "runbooks" / "hello")), ("validate", str(runbook)),
+                     ("plan", str(runbook)), ("export", str(runbook), "-o", str(WORK / "warm-up-export"))):
+            rb2ansible(checkout, *args)
 
 
 Figures = list[tuple[Measure, list[float]]]  # per checkout: the median, and each run's seconds
@@ -250,9 +280,13 @@ def main() -> None:
     checkouts = [ROOT] + ([options.baseline.resolve()] if options.baseline else [])
 
     work = options.keep or Path(tempfile.mkdtemp(prefix="rb2ansible-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    global WORK
+    WORK = work.resolve()
     print(f"rb2ansible compile bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}")
     try:
+        warm_up(checkouts)
         report("--help", timed(checkouts, options.repeat, "--help"), goal=START_GOALS["--help"])
         hello = ROOT / "runbooks" / "hello"
         report("validate runbooks/hello", timed(checkouts, options.repeat, "validate", str(hello)),

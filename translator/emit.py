@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import fusion, variables, yamlout
+from . import fusion, variables
 from .calls import (
     VARIABLE_RULES,
     emitted_keywords,
@@ -19,7 +20,7 @@ from .calls import (
     with_keywords,
 )
 from .errors import Diagnostic, RunbookInvalid
-from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions, iter_includes
+from .model import IncludeBlock, ModuleCall, ParallelBlock, Runbook, Task, TaskOptions
 from .options import keyword, strategy_keywords
 
 COLLECTION = "rb2ansible.runbook"
@@ -67,9 +68,31 @@ class RoleOutput:
     runbook: Runbook
     defaults: dict[str, Any]
     task_files: dict[str, list[AnsibleTask]] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)  # each tasks file as written: dumped once
     handlers: list[AnsibleTask] = field(default_factory=list)  # handlers/main.yml: the runbook's `handlers:`
-    handlers_text: str = ""
+
+    # Each file is dumped once, when first asked, after compiling: by an export or a run (the text it writes,
+    # and the line of each task in it, Compiled.sites), never by `validate` (a third of its time at 3,000 tasks).
+    @cached_property
+    def dumps(self) -> dict[str, tuple[str, list[tuple[AnsibleTask, int]]]]:
+        """Each tasks file as written, with each task (those inside blocks too) and the line it starts on."""
+        from .yamlout import task_document  # here: `validate` has no use for the writer's import either
+
+        return {file: task_document(tasks, self.runbook.source.name) for file, tasks in self.task_files.items()}
+
+    @cached_property
+    def handlers_dump(self) -> tuple[str, list[tuple[AnsibleTask, int]]]:
+        """handlers/main.yml as written ("" without handlers), with each handler's line."""
+        from .yamlout import task_document
+
+        return task_document(self.handlers, self.runbook.source.name) if self.handlers else ("", [])
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {file: text for file, (text, _) in self.dumps.items()}
+
+    @property
+    def handlers_text(self) -> str:
+        return self.handlers_dump[0]
 
 
 @dataclass
@@ -78,8 +101,24 @@ class Compiled:
     role: str  # the role of the runbook itself; included runbooks have roles of their own
     play: dict[str, Any]
     roles: dict[str, RoleOutput]
-    # Where each task that runs in the play sits: ("ROLE/tasks/FILE.yml", line) -> what it stands for.
-    sites: dict[tuple[str, int], TaskRef] = field(default_factory=dict)
+    played: frozenset[tuple[str, str]] = frozenset()  # (role, tasks file) of each file the play runs
+
+    @cached_property
+    def sites(self) -> dict[tuple[str, int], TaskRef]:
+        """Where each task that runs in the play sits: ("ROLE/tasks/FILE.yml", line) -> what it stands for,
+        found in the text each file is written with: ansible-runner events name a task by that file and line,
+        so results follow what a task is, never what it is called."""
+        sites: dict[tuple[str, int], TaskRef] = {}
+        for name, output in self.roles.items():
+            for task, line in output.handlers_dump[1]:
+                sites[(f"{name}/handlers/main.yml", line)] = task.ref
+            for file, (_, lines) in output.dumps.items():
+                if (name, file) not in self.played:
+                    continue  # a role's main file for use alone: the play never runs it
+                for task, line in lines:
+                    if task.ref is not None:
+                        sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
+        return sites
 
     def ref_at(self, task_path: str) -> TaskRef | None:
         """The emitted task an event comes from, by the event's task_path, `DIR/ROLE/tasks/FILE.yml:LINE`:
@@ -109,8 +148,9 @@ class Compiled:
     def defaults(self) -> dict[str, Any]:
         return self.roles[self.role].defaults
 
-    @property
+    @cached_property
     def leaves(self) -> list[ModuleCall]:
+        """Every leaf, walked once: validate, the export's files and the results each ask for them."""
         return self.runbook.leaves()
 
     @property
@@ -127,7 +167,7 @@ def role_name(runbook_name: str) -> str:
 def role_names(runbook: Runbook) -> dict[Path, str]:
     """A distinct role name for the runbook and for every runbook it includes, by file."""
     names: dict[Path, str] = {}
-    for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
+    for book in [runbook, *(include.runbook for include in runbook.includes)]:
         source = book.source.resolve()
         if source not in names:
             wanted = candidate = role_name(book.name)
@@ -149,7 +189,7 @@ def compile_runbook(runbook: Runbook, fuse: bool | None = False, fast: bool = Fa
     role = roles[runbook.source.resolve()]
     emitter.roles[role].task_files["main"] = emitter.children(runbook.root, TaskOptions())
     played = frozenset((name, file) for name, output in emitter.roles.items() for file in output.task_files)
-    for include in iter_includes(runbook.root):  # each included runbook also stands alone as a role
+    for include in runbook.includes:  # each included runbook also stands alone as a role
         sub = roles[include.runbook.source.resolve()]
         if "main" not in emitter.roles[sub].task_files:
             # Written from the include's copy of the runbook, without the include's place in names.
@@ -173,7 +213,7 @@ def compile_runbook(runbook: Runbook, fuse: bool | None = False, fast: bool = Fa
     if runbook.rolling is not None:
         play["serial"] = runbook.rolling
     play["roles"] = [{"role": role}]
-    return Compiled(runbook, role, play, emitter.roles, _dump_tasks(emitter.roles, played))
+    return Compiled(runbook, role, play, emitter.roles, played)
 
 
 def _check_role_names(runbook: Runbook, generated: set[str]) -> None:
@@ -194,25 +234,6 @@ def _check_role_names(runbook: Runbook, generated: set[str]) -> None:
         raise RunbookInvalid(clashes)
 
 
-def _dump_tasks(roles: dict[str, RoleOutput], played: frozenset[tuple[str, str]]) -> dict[tuple[str, int], TaskRef]:
-    """Dumps every tasks file once, and finds in the text the line of each task the play runs: ansible-runner
-    events name a task by that file and line, so results follow what a task is, never what it is called."""
-    sites: dict[tuple[str, int], TaskRef] = {}
-    for name, output in roles.items():
-        if output.handlers:
-            output.handlers_text, lines = yamlout.task_document(output.handlers, output.runbook.source.name)
-            for task, line in lines:
-                sites[(f"{name}/handlers/main.yml", line)] = task.ref
-        for file, tasks in output.task_files.items():
-            output.texts[file], lines = yamlout.task_document(tasks, output.runbook.source.name)
-            if (name, file) not in played:
-                continue  # a role's main file for use alone: the play never runs it
-            for task, line in lines:
-                if task.ref is not None:
-                    sites[(f"{name}/tasks/{file}.yml", line)] = task.ref
-    return sites
-
-
 def _base(runbook: Runbook) -> TaskOptions:
     """What a runbook's own top level asks of every task when it runs as an included role."""
     return TaskOptions(sudo=True) if runbook.sudo else TaskOptions()
@@ -227,7 +248,7 @@ class _Emitter:
         self.role_of = role_of
         self.role = role_of[runbook.source.resolve()]  # the role whose files are being written
         self.roles: dict[str, RoleOutput] = {}
-        for book in [runbook, *(include.runbook for include in iter_includes(runbook.root))]:
+        for book in [runbook, *(include.runbook for include in runbook.includes)]:
             name = role_of[book.source.resolve()]
             self.roles.setdefault(name, RoleOutput(name, book, jinja_values(_own_defaults(book))))
         self.names: set[str] = set()
@@ -235,6 +256,7 @@ class _Emitter:
         self.registers: list[tuple[ModuleCall, bool]] = []
         self.notifiers: dict[str, ModuleCall] = {}  # its leaves that notify handlers, by leaf id
         self.real_paths: dict[Path, Path] = {}
+        self.shown_paths: dict[Path, str] = {}  # a runbook file as its tasks' comments name it
 
     def children(self, block: Task, inherited: TaskOptions) -> list[AnsibleTask]:
         options = block.options.inherit(inherited)
@@ -478,8 +500,11 @@ class _Emitter:
         return task.path[self.strip_path:]
 
     def comment(self, task: Task, kind: str) -> str:
-        source, runbook = self.real(task.location.path), self.real(self.runbook.source)
-        shown = source.name if source == runbook else os.path.relpath(source, runbook.parent)
+        shown = self.shown_paths.get(task.location.path)
+        if shown is None:  # once per runbook file: comparing and relating paths costs more than the rest
+            source, runbook = self.real(task.location.path), self.real(self.runbook.source)
+            shown = source.name if source == runbook else os.path.relpath(source, runbook.parent)
+            self.shown_paths[task.location.path] = shown
         return f"{shown}:{task.location.line} {kind} '{' > '.join(self.path(task))}'"
 
     def real(self, path: Path) -> Path:

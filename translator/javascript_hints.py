@@ -8,6 +8,7 @@ with the Jinja way to write it; and JavaScript that parses as Jinja but means no
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import variables
 
@@ -42,7 +43,17 @@ def syntax_hint(value: str) -> str:
 
 def meaningless_javascript(value: str) -> str:
     """For a `${}` that parses: the JavaScript in it Jinja would not understand at run time, or ""."""
-    return _first(MEANINGLESS, _expressions(value))
+    for expression in _expressions(value):
+        hint = _meaningless(expression)
+        if hint:
+            return hint
+    return ""
+
+
+@lru_cache(maxsize=1 << 12)
+def _meaningless(expression: str) -> str:
+    """Per expression, which texts repeat (`${workdir}` in every task) where whole values often do not."""
+    return _first(MEANINGLESS, [expression])
 
 
 def _expressions(value: str) -> list[str]:

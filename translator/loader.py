@@ -42,6 +42,8 @@ MAX_ALIAS_EXPANSION = 10_000
 
 _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
+_INT = _CORE + "int"
+_TEXT_TAGS = (_CORE + "merge", _CORE + "value")
 SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")}
 ALLOWED_TAGS = {
     yaml.ScalarNode: SCALAR_TAGS | {"!vault"},
@@ -49,6 +51,11 @@ ALLOWED_TAGS = {
     yaml.MappingNode: {_CORE + "map"},
 }
 _RESOLVER = Resolver()
+_ScalarEvent = yaml.ScalarEvent
+# The first characters of the texts an implicit tag other than str may resolve (digits, `~`, `n`, `t`, `.`...).
+# A plain text starting with any other character, and every quoted one, is a str without asking the resolver
+# (most texts of a runbook: names, commands, paths), as Resolver.resolve would find after trying each pattern.
+_IMPLICIT_FIRST = frozenset(Resolver.yaml_implicit_resolvers)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What YAML allows in a file (YAML 1.1, section 5.1), so an escape cannot smuggle in the rest.
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -59,8 +66,8 @@ class _Refused(yaml.MarkedYAMLError):
 
 
 def location_of(node: yaml.Node, path: Path) -> Location:
-    mark = node.start_mark
-    return Location(path, mark.line + 1, mark.column + 1)
+    line, column = node.start_position()
+    return Location(path, line + 1, column + 1)
 
 
 def load_node(path: Path) -> yaml.Node | None:
@@ -130,10 +137,13 @@ def scalar_value(node: yaml.ScalarNode) -> Any:
 
     Only for nodes `load_node` composed: it has already checked that each one constructs.
     """
-    if node.tag in (_CORE + "merge", _CORE + "value"):  # `<<` and `=` are plain text to a runbook
-        return node.value
-    if node.tag == _STR:
+    tag = node.tag
+    if tag == _STR:
         value = node.value  # what the constructor gives, without the cost: most scalars are strings
+    elif tag in _TEXT_TAGS:  # `<<` and `=` are plain text to a runbook
+        return node.value
+    elif tag == _INT and node.value.isascii() and node.value.isdigit() and node.value[0] != "0":
+        return int(node.value)  # what SafeConstructor gives a plain decimal, without its machinery
     else:
         try:
             value = _scalars.construct_object(node, deep=True)
@@ -198,7 +208,12 @@ class _Composer:
 
     def node(self) -> tuple[yaml.Node, int, int]:
         """The next node, with how many values it holds and how deep it nests once aliases are expanded."""
-        event = self.events.get_event()
+        return self.node_from(self.events.get_event())
+
+    def node_from(self, event: yaml.Event) -> tuple[yaml.Node, int, int]:
+        """The node that starts with `event`."""
+        if type(event) is _ScalarEvent and event.anchor is None:  # most nodes: checked first, the rest skipped
+            return self.scalar(event), 1, 0
         if type(event) is yaml.AliasEvent:
             return self.alias(event)
         if type(event) is not yaml.ScalarEvent:
@@ -241,12 +256,16 @@ class _Composer:
         if tag == "!" and not event.value:  # a lone `!`: PyYAML reads it as untagged (null), libyaml
             implicit = (True, False)        # as a string; PyYAML's reading is the reference here
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
+            if implicit[0] and event.value[:1] in _IMPLICIT_FIRST:
+                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
+            else:
+                tag = _STR
         node = _Scalar(tag, event.value, event.style, _span(event.start_mark, event.end_mark), self.source)
         if event.anchor is not None:
             self.anchors[event.anchor] = node
-        _check_tag(node)
-        _check_scalar(node)
+        if tag != _STR or _NOT_PRINTABLE.search(node.value):  # not for a usual text: both checks pass it
+            _check_tag(node)
+            _check_scalar(node)
         return node
 
     def collection(self, start: yaml.CollectionStartEvent) -> tuple[yaml.Node, int, int]:
@@ -261,9 +280,12 @@ class _Composer:
             self.anchors[start.anchor] = node
         values, depth = 1, 0
         end = yaml.SequenceEndEvent if is_sequence else yaml.MappingEndEvent
-        events = self.events
-        while not events.check_event(end):
-            item, item_values, item_depth = self.node()
+        get_event = self.events.get_event
+        # Each event taken once, and looked at here: peeking at it first (check_event) costs a second call
+        # into the parser for every node, the most frequent step of composing.
+        event = get_event()
+        while type(event) is not end:
+            item, item_values, item_depth = self.node_from(event)
             values += item_values
             depth = max(depth, item_depth)
             if not is_sequence:
@@ -272,7 +294,8 @@ class _Composer:
                 depth = max(depth, item_depth)
                 item = (item, value)
             items.append(item)
-        node.ends_at(events.get_event().end_mark)
+            event = get_event()
+        node.ends_at(event.end_mark)
         _check_tag(node)
         self.open_collections -= 1
         return node, values, depth + 1
@@ -316,6 +339,7 @@ def _check_scalar(node: yaml.ScalarNode) -> None:
 # both marks packed in one integer, made into marks only when asked (for a diagnostic, mostly).
 
 _FIELD = 1 << 32  # index, line and column each fit in 32 bits: a runbook is far smaller than 4 GiB
+_MARK = _FIELD ** 3  # one packed mark (index, line, column): the start is the span // _MARK, the end % _MARK
 
 
 def _span(start, end) -> int:
@@ -342,11 +366,16 @@ class _Located:
 
     @property
     def start_mark(self) -> _Mark:
-        return self._source.mark(self._span // (_FIELD ** 3))
+        return self._source.mark(self._span // _MARK)
 
     @property
     def end_mark(self) -> _Mark:
-        return self._source.mark(self._span % (_FIELD ** 3))
+        return self._source.mark(self._span % _MARK)
+
+    def start_position(self) -> tuple[int, int]:
+        """The start mark's line and column, counted from 0, without making the mark (every task's location)."""
+        line, column = divmod(self._span // _MARK % (_FIELD * _FIELD), _FIELD)
+        return line, column
 
 
 class _Scalar(_Located, yaml.ScalarNode):
@@ -362,10 +391,10 @@ class _Collection(_Located):
 
     def __init__(self, tag: str, value: list, flow_style: bool | None, start, source: _Source):
         self.tag, self.value, self.flow_style, self._source = tag, value, flow_style, source
-        self._span = _span(start, start)
+        self._span = ((start.index * _FIELD + start.line) * _FIELD + start.column) * _MARK  # its end: ends_at
 
     def ends_at(self, end) -> None:
-        self._span = self._span - self._span % (_FIELD ** 3) + _span(end, end) % (_FIELD ** 3)
+        self._span += (end.index * _FIELD + end.line) * _FIELD + end.column
 
 
 class _Sequence(_Collection, yaml.SequenceNode):

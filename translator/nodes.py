@@ -20,6 +20,8 @@ from .model import VaultText
 # ansible.cfg (DEFAULT_JINJA2_EXTENSIONS) are accepted, so no valid template is refused.
 _jinja = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
 _MODE_FORMS = "'{what}' must be a quoted octal mode such as '0644' or a symbolic one such as 'u=rw,g=r'"
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
 
 
 @cache
@@ -75,6 +77,11 @@ class NodeReader:
 
     def plain(self, node: yaml.Node) -> Any:
         """A node as plain data; `!vault` stays encrypted; every `${` and Jinja text is checked on the way."""
+        if node.tag == _STR:  # a text (the loader allows the tag on texts only): most nodes, so tried first
+            value = scalar_value(node)
+            if "{" in value:  # else no `${` and no Jinja of the author's own: nothing to check
+                self.check_template(node, value)
+            return value
         if node.tag == "!vault":
             return VaultText(str(node.value))
         if isinstance(node, yaml.MappingNode):
@@ -246,6 +253,10 @@ def variable_name_problem(name: str) -> str:
 @lru_cache(maxsize=1024)
 def _yaml_word(word: str) -> str | None:
     """What a bare word becomes in YAML when it is not a string ("false", "null"), else None."""
+    if word.isidentifier() and _RESOLVER.resolve(yaml.ScalarNode, word, (True, False)) == _STR:
+        # Most words (every `register` name is one): YAML's implicit tags say a string without loading a
+        # document (a tenth of a millisecond each, for names that are all different).
+        return None
     try:
         value = yaml.safe_load(word)
     except yaml.YAMLError:

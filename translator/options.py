@@ -76,6 +76,8 @@ def is_option(name: str) -> bool:
 
 def read_options(reader: NodeReader, keys: dict[str, tuple[yaml.Node, yaml.Node]], leaf: bool) -> TaskOptions:
     """Every option of a task, each problem reported at its key or value."""
+    if not any(map(is_option, keys)):
+        return TaskOptions()  # what the rest would make of no option, for many tasks
     values: dict[str, Any] = {}
     found: dict[str, Any] = {}
     for key in filter(is_option, keys):  # in the runbook's order, which key_nodes keeps

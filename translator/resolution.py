@@ -16,10 +16,12 @@ BROKEN = "broken"  # the kind of a module that exists but cannot be used; alread
 
 class ModuleResolver:
     """Shared by a runbook and the runbooks it includes, so each name costs one lookup (Ansible's
-    plugin loader, easy-module files and installed packages' entry points) however many tasks use it."""
+    plugin loader, easy-module files) however many tasks use it, and installed packages' entry points
+    are read once for all the names."""
 
     def __init__(self) -> None:
         self.resolved: dict[tuple[str, Path], ModuleInfo | str | None] = {}
+        self.installed = easy_modules.InstalledModules()  # read once for all the names
         self.close: dict[tuple[str, Path], list[str]] = {}
 
     def resolve(self, key: str, folder: Path, reader: NodeReader, key_node: yaml.Node) -> ModuleInfo | None:
@@ -36,7 +38,7 @@ class ModuleResolver:
 
     def _resolve(self, key: str, folder: Path) -> ModuleInfo | str | None:
         try:
-            info = modules.resolve(key, folder)
+            info = modules.resolve(key, folder, self.installed)
             if info is not None and info.kind == "easy":
                 easy_modules.build_ansible_module(info.easy)  # checks its imports; cached for emission
             return info

@@ -27,6 +27,10 @@ _RESOLVER = Resolver()  # which plain texts YAML would read as something else th
 # Texts with no indicator, line break, special character or space at either end (Emitter.analyze_scalar): a
 # first character that cannot start an indicator, then none of `:#,?[]` and no quotes, controls or non-ASCII.
 _SIMPLE = re.compile(r"[A-Za-z0-9_/$(][A-Za-z0-9_/.$(){}=+ -]*(?<! )\Z")
+# Texts that open with a Jinja expression (`{{ workdir }}/a.txt`), printable ASCII on one line: the `{` is a flow
+# indicator, so PyYAML's analysis allows no plain style and, without line breaks or special characters, single
+# quotes (Emitter.analyze_scalar), whatever follows.
+_OPENS_WITH_BRACE = re.compile(r"\{[ -~]*\Z")
 
 
 class Unsupported(Exception):
@@ -144,7 +148,10 @@ class Writer(Emitter):
             if text.key_style is None:
                 raise Unsupported("a key PyYAML writes in the complex form")
             self.scalar(key, text.key_style, text, split=False)
-            self.write_indicator(":", False)
+            # write_indicator(":", False), the step after every key, written in place
+            self.chunks.write(":")
+            self.column += 1
+            self.whitespace = self.indention = self.open_ended = False
             self.node(value, comments.get(key))
         self.indent = self.indents.pop()
 
@@ -172,7 +179,9 @@ class Writer(Emitter):
         # it reaches the line's width (they fold only past it), and its indent only matters to a fold.
         room = width - self.column - (0 if self.whitespace else 1)
         if style == "" and (len(value) <= room or " " not in value):
-            self.plain(value)
+            self.chunks.write(value if self.whitespace else " " + value)  # self.plain(value), in place
+            self.column += len(value) + (0 if self.whitespace else 1)
+            self.whitespace = self.indention = False
         elif style == "'" and text.quoted and len(text.quoted) <= room:
             self.write_indicator(text.quoted, True)
         else:
@@ -229,10 +238,31 @@ class Writer(Emitter):
             self.write_comment(f"  # {text}")
         super().write_line_break(data)
 
+    def write_indent(self) -> None:
+        """Emitter.write_indent, the step before every key and list item, with its line break and the spaces
+        after it written as one piece."""
+        indent = self.indent or 0
+        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+            if self.end_of_line is not None:  # as write_line_break
+                text, self.end_of_line = self.end_of_line, None
+                self.write_comment(f"  # {text}")
+            self.chunks.write("\n" + " " * indent)
+            self.line += 1
+            self.column = indent
+            self.whitespace = self.indention = True
+        elif self.column < indent:
+            self.chunks.write(" " * (indent - self.column))
+            self.column = indent
+            self.whitespace = True
+
 
 def _simple_text(value: str) -> _Text | None:
-    """The styles of a text of the usual kind (a name, a path, a command without YAML's indicators), which
-    PyYAML's analysis would find to allow every style: plain unless YAML would read it as something else."""
+    """The styles of a text of a usual kind, as PyYAML's analysis finds them without its loop over the characters:
+    one that opens with a Jinja expression (single quotes), or a name, a path or a command without YAML's
+    indicators, which allows every style (plain unless YAML would read it as something else)."""
+    if _OPENS_WITH_BRACE.match(value):
+        quoted = "'" + value.replace("'", "''") + "'"
+        return _Text("'", "'" if len(value) + len("!!str") < 128 else None, quoted)
     if not _SIMPLE.match(value):
         return None
     if _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR:

@@ -109,7 +109,7 @@ def test_each_list_item_is_told_the_line_a_yaml_reader_finds_it_on(tasks):
 def test_texts_that_end_near_the_lines_width_fold_where_pyyaml_folds_them():
     # Where a text reaches column 120 decides whether PyYAML folds it: every end column near it, plain and quoted.
     for length in range(100, 126):
-        for start in ("a", "'a", "yes", "a\tb"):
+        for start in ("a", "'a", "yes", "a\tb", "{{ a }}", "{'b'"):
             value = (start + " " + "bc " * 50)[:length].rstrip()
             for key in ("k", "key" * 3):
                 for data in ({key: value}, [{key: value}], {"a": {key: [value, {key: value}]}}):
@@ -118,6 +118,8 @@ def test_texts_that_end_near_the_lines_width_fold_where_pyyaml_folds_them():
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(st.sampled_from(list("aZ09_/.$(){}=+ -yesnoNULLtrue:#'\"é\n")), max_size=16),
+                 # opening with a Jinja expression, as many values of an export do
+                 st.text(st.sampled_from(list("{}a: #'\"-é\t\n\x85")), max_size=16).map(lambda text: "{" + text),
                  st.sampled_from(AWKWARD)))
 def test_usual_texts_take_the_styles_pyyamls_analysis_gives(value):
     writer = Writer()

@@ -6,9 +6,9 @@ package's `rb2ansible.modules` entry points. The generated Ansible module carrie
 pure-Python packages it imports, so the target needs nothing but Python 3.
 """
 
-from .discovery import ENTRY_POINT_GROUP, EasyModule, available, find
+from .discovery import ENTRY_POINT_GROUP, EasyModule, InstalledModules, available, find
 from .errors import BundleError, EasyModuleError
 from .generate import build_ansible_module
 
-__all__ = ["ENTRY_POINT_GROUP", "BundleError", "EasyModule", "EasyModuleError", "available",
+__all__ = ["ENTRY_POINT_GROUP", "BundleError", "EasyModule", "EasyModuleError", "InstalledModules", "available",
            "build_ansible_module", "find"]

@@ -39,19 +39,21 @@ CORE_MODULES: dict[str, str | None] = {**{name: core(name).fqcn for name in core
                                        **dict.fromkeys(FLOW_KEYS)}
 
 
-def resolve(key: str, runbook_dir: Path | None = None) -> ModuleInfo | None:
+def resolve(key: str, runbook_dir: Path | None = None,
+            installed: easy_modules.InstalledModules | None = None) -> ModuleInfo | None:
     """The module a task key names, or None when neither rb2ansible nor Ansible knows it.
 
     Order: the runbook's own words (echo, shell, serial...), then easy modules (the runbook's
     modules/, rb2ansible's, installed packages'), then Ansible's modules and actions.
-    Raises EasyModuleError for an easy module file that is there but broken.
+    Raises EasyModuleError for an easy module file that is there but broken. `installed`: the installed
+    packages' modules as read for the names resolved before (read here when not given).
     """
     if key in FLOW_KEYS:
         return ModuleInfo(key, None, "flow", False)
     module = core(key)
     if module is not None:
         return ModuleInfo(key, module.fqcn, "core", module.background, module.foreground_reason, core=module)
-    easy = easy_modules.find(key, runbook_dir) if runbook_dir is not None else None
+    easy = easy_modules.find(key, runbook_dir, installed) if runbook_dir is not None else None
     if easy is not None:
         # Plain JSON-protocol modules: Ansible runs them as async jobs like any other module.
         return ModuleInfo(key, f"{EASY_COLLECTION}.{easy.ansible_name}", "easy", True, easy=easy)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -63,6 +62,8 @@ def syntax_problem(path: Path, node: str) -> SyntaxProblem | None:
 
 @cache
 def _checked(path: Path, mtime_ns: int, size: int, node: str) -> SyntaxProblem | None:
+    import subprocess  # here: only a JavaScript template needs it, and its import costs every command
+
     try:
         # The text on stdin, which Node reads as CommonJS whatever the file's name (`--check FILE` refuses
         # names it does not know, where require() takes them as JavaScript).
