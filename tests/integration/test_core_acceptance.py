@@ -46,6 +46,32 @@ def test_paper_example_runs_with_its_paths_in_a_temp_dir(rb2ansible, tmp_path):
     assert (out / "blah").read_text() == "hello Anthony\n"
 
 
+def test_file_and_template_without_mode_keep_their_source_files_mode(rb2ansible, tmp_path):
+    """Not the mode of the export's copies, which are the user's alone (0600)."""
+    out = tmp_path / "out"
+    runbook = write_runbook(tmp_path / "rb", f"""
+name: modes
+tasks:
+- name: script
+  file: {{source: run.sh, destination: {out}/run.sh, mkdir: true}}
+- name: shared
+  file: {{source: shared.txt, destination: {out}/shared.txt}}
+- name: config
+  template: {{source: app.conf.j2, destination: {out}/app.conf, variables: {{listen_port: 8080}}}}
+""", **{"files__run.sh": "#!/bin/sh\necho hi\n", "files__shared.txt": "for everyone\n",
+        "templates__app.conf.j2": "port={{ listen_port }}\n"})
+    (runbook / "files" / "run.sh").chmod(0o750)
+    (runbook / "files" / "shared.txt").chmod(0o644)
+    (runbook / "templates" / "app.conf.j2").chmod(0o640)
+
+    done = rb2ansible("run", str(runbook))
+
+    assert done.code == 0, done.stdout + done.stderr
+    modes = {name: stat.S_IMODE((out / name).stat().st_mode) for name in ("run.sh", "shared.txt", "app.conf")}
+    assert modes == {"run.sh": 0o750, "shared.txt": 0o644, "app.conf": 0o640}
+    assert (out / "app.conf").read_text() == "port=8080\n"
+
+
 # Today's engine launches a block's jobs one Ansible task after another (up to ~1 s each on a
 # loaded machine), so a child must outlast the other launches for all six to overlap. Six
 # `sleep 2` under CPU burners is the dispatcher's guarantee (tests/integration/test_parallel_action.py),

@@ -198,10 +198,12 @@ tasks:
 - {name: render, template: {source: t.j2, destination: /srv/new/t, mkdir: true}}
 - {name: plain, template: {source: t.j2, destination: /srv/t}}
 """, **{"files__f": "x", "templates__t.j2": "{{ 1 }}"})
+    (directory / "files" / "f").chmod(0o640)
 
     calls = {name: module_call(leaf(directory, name)) for name in ("copy", "render", "plain")}
 
-    assert calls["copy"][:2] == ("rb2ansible.runbook.copy", {"src": "f", "dest": "/srv/new/f", "mode": "preserve",
+    # Without `mode`, the source's own (translator/modules/file.py says why not `preserve`).
+    assert calls["copy"][:2] == ("rb2ansible.runbook.copy", {"src": "f", "dest": "/srv/new/f", "mode": "0640",
                                                              "owner": "1003", "mkdir": True})
     assert calls["render"][0] == "rb2ansible.runbook.template" and calls["render"][1]["mkdir"] is True
     assert calls["plain"][0] == "ansible.builtin.template" and "mkdir" not in calls["plain"][1]

@@ -6,13 +6,14 @@ helper collection's `copy` action, which is ansible.builtin.copy plus that step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
 
 from ..calls import jinja_values
-from ..loader import exists
+from ..loader import exists, is_file
 from ..nodes import NodeReader
 from ._core import AnsibleCall, Argument, CoreModule
 
@@ -41,6 +42,9 @@ class CopyArguments:
     backup: bool | None = None
     force: bool | None = None
     mkdir: bool | None = None  # create the destination's missing directories first, as automatejs-core did
+    # Without `mode`, the source file's own, read when the runbook is: the export's copy of the file is the
+    # user's alone (0600), so Ansible's `mode: preserve` would give every destination 0600.
+    source_mode: str | None = None
 
 
 class File(CoreModule):
@@ -53,6 +57,15 @@ class File(CoreModule):
 
     def typed(self, values: dict[str, Any]) -> CopyArguments:
         return CopyArguments(**values)
+
+    def read(self, reader: NodeReader, node: yaml.Node) -> CopyArguments | None:
+        args = super().read(reader, node)
+        if args is None or args.mode is not None or "${" in args.source or "{{" in args.source:
+            return args
+        path = reader.source.parent / self.folder / args.source
+        if not is_file(path):  # a directory: its files get the modes of their export copies (0600, 0700)
+            return args
+        return replace(args, source_mode=f"{stat.S_IMODE(path.stat().st_mode):04o}")
 
     def check(self, values: dict[str, Any], reader: NodeReader, node: yaml.Node) -> bool:
         """Sources are read beside the runbook: catch a typo now, unless the name is computed at run time."""
@@ -72,7 +85,7 @@ class File(CoreModule):
         copy: dict[str, Any] = {
             "src": f"{files_prefix}{self.folder}/{args.source}" if files_prefix else args.source,
             "dest": args.destination,
-            "mode": args.mode or "preserve",
+            "mode": args.mode or args.source_mode or "preserve",
         }
         return {**copy, **file_options(args)}
 
