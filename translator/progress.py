@@ -6,8 +6,10 @@ import difflib
 import sys
 import time
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -21,6 +23,9 @@ STYLES = {
     "changed": ("✓", "yellow"), "failed": ("✗", "bold red"), "skipped": ("-", "dim"),
     "unreachable": ("✗", "magenta"), "not_run": ("·", "dim"),
 }
+# How a running or pending badge reads in a rendered line (_badge).
+_RUNNING, _PENDING = "… running", "· pending"
+_DIM = Style(dim=True)
 
 
 class Progress:
@@ -31,6 +36,7 @@ class Progress:
         self.console = console or Console(file=sys.stdout)
         self.verbosity = verbosity
         self.live: Live | None = None
+        self.tree: _LiveTree | None = None
         self.reported: set[tuple[str, str]] = set()
 
     def update(self, results: RunResults, changed: list[str]) -> None:
@@ -39,7 +45,8 @@ class Progress:
                 # Re-rendered at every refresh, so running tasks show their time so far. Only there: a refresh
                 # per event rendered the whole tree hundreds of times a second, and took the CPU Ansible needs
                 # (50 tasks x 3 hosts: 14.5 CPU-seconds in rb2ansible's process, 1.1 without a terminal).
-                self.live = Live(_LiveTree(results, self.verbosity), console=self.console, refresh_per_second=4)
+                self.tree = _LiveTree(results, self.verbosity)
+                self.live = Live(self.tree, console=self.console, refresh_per_second=4)
                 self.live.start()
         else:
             for task_id in changed:
@@ -58,7 +65,7 @@ class Progress:
 
     def close(self, results: RunResults) -> None:
         if self.live is not None:
-            self.live.refresh()
+            self.tree.whole = True  # the last frame, which stop() draws and leaves on the terminal: all of it
             self.live.stop()
         else:
             for task_id in results.tasks:
@@ -91,12 +98,44 @@ class Progress:
 
 
 class _LiveTree:
+    """The tree as the terminal can show it: a runbook taller than the terminal is shown around its running
+    tasks (rich would show its top lines), with how many lines are hidden above and below; whole at the end."""
+
     def __init__(self, results: RunResults, verbosity: int):
         self.results = results
         self.verbosity = verbosity
+        self.whole = False
 
-    def __rich__(self) -> Tree:
-        return render_tree(self.results, self.verbosity)
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(render_tree(self.results, self.verbosity), options, pad=False)
+        texts = ["".join(segment.text for segment in line) for line in lines]
+        start, end = (0, len(lines)) if self.whole else visible_window(texts, options.size.height,
+                                                                         started=bool(self.results.hosts))
+        shown = lines[start:end]
+        if start:
+            shown.insert(0, [Segment(_hidden(start, "above"), _DIM)])
+        if end < len(lines):
+            shown.append([Segment(_hidden(len(lines) - end, "below"), _DIM)])
+        for number, line in enumerate(shown):  # lines between, none after: the frame is exactly its lines
+            yield from line if number == 0 else (Segment.line(), *line)
+
+
+def _hidden(count: int, where: str) -> str:
+    return f"… {count} more line{'s' if count > 1 else ''} {where}"
+
+
+def visible_window(lines: list[str], height: int, started: bool = True) -> tuple[int, int]:
+    """Which lines [start, end) to show in `height` rows, with a row kept above and below for what is hidden:
+    the first running task a third of the way down, else the first pending one, else the end (all done), or
+    the top before any host is known."""
+    if len(lines) <= height:
+        return 0, len(lines)
+    rows = max(1, height - 2)
+    focus = next((n for n, text in enumerate(lines) if _RUNNING in text), None)
+    if focus is None:
+        focus = next((n for n, text in enumerate(lines) if _PENDING in text), len(lines) - 1 if started else 0)
+    start = min(max(0, focus - rows // 3), len(lines) - rows)
+    return start, start + rows
 
 
 def render_tree(results: RunResults, verbosity: int = 0) -> Tree:
