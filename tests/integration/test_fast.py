@@ -60,6 +60,8 @@ tasks:
 
     assert plain.code == fast.code == 0, plain.stdout + plain.stderr + fast.stdout + fast.stderr
     assert "without Mitogen" not in fast.stderr
+    # --fast fuses the first two steps (translator/fusion.py): the fused task runs under Mitogen too.
+    assert "--fast: 2 plain shell steps run fused as 1 task" in fast.stderr
     for host in hosts:
         assert "mitogen:" in task(fast.results, "ancestry", host.name)["stdout"]
         assert "mitogen:" not in task(plain.results, "ancestry", host.name)["stdout"]
