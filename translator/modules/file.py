@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import stat
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -60,19 +61,24 @@ class File(CoreModule):
 
     def read(self, reader: NodeReader, node: yaml.Node) -> CopyArguments | None:
         args = super().read(reader, node)
-        if args is None or args.mode is not None or "${" in args.source or "{{" in args.source:
+        if args is None or args.mode is not None:
             return args
-        path = reader.source.parent / self.folder / args.source
-        if not is_file(path):  # a directory: its files get the modes of their export copies (0600, 0700)
+        path = self.source_path(reader, args.source)
+        if path is None or not is_file(path):  # a directory: its files get the modes of their export copies
             return args
         return replace(args, source_mode=f"{stat.S_IMODE(path.stat().st_mode):04o}")
+
+    def source_path(self, reader: NodeReader, source: Any) -> Path | None:
+        """Where the source is read from beside the runbook; None when its name is computed at run time."""
+        if not isinstance(source, str) or "${" in source or "{{" in source:
+            return None
+        return reader.source.parent / self.folder / source
 
     def check(self, values: dict[str, Any], reader: NodeReader, node: yaml.Node) -> bool:
         """Sources are read beside the runbook: catch a typo now, unless the name is computed at run time."""
         source = values.get("source")
-        if not isinstance(source, str) or "${" in source or "{{" in source:
-            return True
-        if exists(reader.source.parent / self.folder / source):  # a file, or a directory to copy
+        path = self.source_path(reader, source)
+        if path is None or exists(path):  # a file, or a directory to copy
             return True
         reader.error(argument_node(node, "source"),
                      f"'{self.name}' source not found: {self.folder}/{source} (beside {reader.source.name})")

@@ -93,8 +93,8 @@ class Template(File):
                                 f"rendered by Node on this machine, but `node` is not installed: "
                                 f"{_javascript.INSTALL}; or write it in Jinja2")
             return False
-        path = reader.source.parent / self.folder / args.source
-        if "${" in args.source or not is_file(path):
+        path = self.source_path(reader, args.source)
+        if path is None or not is_file(path):
             return True  # named at run time: Node reports what it finds then
         problem = _javascript.syntax_problem(path.resolve(), node_program)
         if problem is None:
