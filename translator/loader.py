@@ -41,7 +41,7 @@ MAX_DEPTH = 100
 MAX_ALIAS_EXPANSION = 10_000
 
 _CORE = "tag:yaml.org,2002:"
-_STR = _CORE + "str"
+STR_TAG = _CORE + "str"  # a text's tag
 _INT = _CORE + "int"
 _TEXT_TAGS = (_CORE + "merge", _CORE + "value")
 SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")}
@@ -50,7 +50,7 @@ ALLOWED_TAGS = {
     yaml.SequenceNode: {_CORE + "seq"},
     yaml.MappingNode: {_CORE + "map"},
 }
-_RESOLVER = Resolver()
+RESOLVER = Resolver()  # YAML's implicit tags, made once
 _ScalarEvent = yaml.ScalarEvent
 # The first characters of the texts an implicit tag other than str may resolve (digits, `~`, `n`, `t`, `.`...).
 # A plain text starting with any other character, and every quoted one, is a str without asking the resolver
@@ -138,7 +138,7 @@ def scalar_value(node: yaml.ScalarNode) -> Any:
     Only for nodes `load_node` composed: it has already checked that each one constructs.
     """
     tag = node.tag
-    if tag == _STR:
+    if tag == STR_TAG:
         value = node.value  # what the constructor gives, without the cost: most scalars are strings
     elif tag in _TEXT_TAGS:  # `<<` and `=` are plain text to a runbook
         return node.value
@@ -257,13 +257,13 @@ class _Composer:
             implicit = (True, False)        # as a string; PyYAML's reading is the reference here
         if tag is None or tag == "!":
             if implicit[0] and event.value[:1] in _IMPLICIT_FIRST:
-                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
+                tag = RESOLVER.resolve(yaml.ScalarNode, event.value, implicit)
             else:
-                tag = _STR
+                tag = STR_TAG
         node = _Scalar(tag, event.value, event.style, _span(event.start_mark, event.end_mark), self.source)
         if event.anchor is not None:
             self.anchors[event.anchor] = node
-        if tag != _STR or _NOT_PRINTABLE.search(node.value):  # not for a usual text: both checks pass it
+        if tag != STR_TAG or _NOT_PRINTABLE.search(node.value):  # not for a usual text: both checks pass it
             _check_tag(node)
             _check_scalar(node)
         return node
@@ -273,7 +273,7 @@ class _Composer:
         kind = yaml.SequenceNode if is_sequence else yaml.MappingNode
         tag = start.tag
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(kind, None, start.implicit)
+            tag = RESOLVER.resolve(kind, None, start.implicit)
         items: list = []
         node = (_Sequence if is_sequence else _Mapping)(tag, items, start.flow_style, start.start_mark, self.source)
         if start.anchor is not None:
@@ -314,7 +314,7 @@ def _check_tag(node: yaml.Node) -> None:
 
 
 def _check_scalar(node: yaml.ScalarNode) -> None:
-    if node.tag == _STR and not _NOT_PRINTABLE.search(node.value):
+    if node.tag == STR_TAG and not _NOT_PRINTABLE.search(node.value):
         return  # most scalars; surrogates, which scalar_value would join, are among the unprintable
     if node.tag == "!vault":
         value = node.value

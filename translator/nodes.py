@@ -13,15 +13,13 @@ import yaml
 from . import javascript_hints, variables
 from .ansible_memo import remembered
 from .errors import Diagnostics, Location
-from .loader import location_of, scalar_value
+from .loader import RESOLVER, STR_TAG, location_of, scalar_value
 from .model import VaultText
 
 # Syntax as Ansible's templating reads it; the statement extensions a user may enable in
 # ansible.cfg (DEFAULT_JINJA2_EXTENSIONS) are accepted, so no valid template is refused.
 _jinja = jinja2.Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
 _MODE_FORMS = "'{what}' must be a quoted octal mode such as '0644' or a symbolic one such as 'u=rw,g=r'"
-_RESOLVER = yaml.resolver.Resolver()
-_STR = "tag:yaml.org,2002:str"
 
 
 @cache
@@ -77,7 +75,7 @@ class NodeReader:
 
     def plain(self, node: yaml.Node) -> Any:
         """A node as plain data; `!vault` stays encrypted; every `${` and Jinja text is checked on the way."""
-        if node.tag == _STR:  # a text (the loader allows the tag on texts only): most nodes, so tried first
+        if node.tag == STR_TAG:  # a text (the loader allows the tag on texts only): most nodes, so tried first
             value = scalar_value(node)
             if "{" in value:  # else no `${` and no Jinja of the author's own: nothing to check
                 self.check_template(node, value)
@@ -253,7 +251,7 @@ def variable_name_problem(name: str) -> str:
 @lru_cache(maxsize=1024)
 def _yaml_word(word: str) -> str | None:
     """What a bare word becomes in YAML when it is not a string ("false", "null"), else None."""
-    if word.isidentifier() and _RESOLVER.resolve(yaml.ScalarNode, word, (True, False)) == _STR:
+    if word.isidentifier() and RESOLVER.resolve(yaml.ScalarNode, word, (True, False)) == STR_TAG:
         # Most words (every `register` name is one): YAML's implicit tags say a string without loading a
         # document (a tenth of a millisecond each, for names that are all different).
         return None
